@@ -1,0 +1,37 @@
+# make demo — set up and run `ollama-sync plan` on the bundled reference setup, inside a sandbox root.
+# make test — set up and run the whole test suite.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO_ROOT := .demo-root
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	@rm -rf $(DEMO_ROOT)
+	@echo "== ollama-sync plan: the reference setup (examples/reference-setup.toml), sandboxed under $(DEMO_ROOT)/"
+	@$(BIN)/ollama-sync --root $(DEMO_ROOT) --config examples/reference-setup.toml plan
+	@echo
+	@echo "== ollama-sync check --json (the same findings, machine-readable; first lines)"
+	@$(BIN)/ollama-sync --root $(DEMO_ROOT) --config examples/reference-setup.toml --json check | head -n 20 || true
+	@echo
+	@echo "Nothing outside $(DEMO_ROOT)/ was read or written. Next: ollama-sync apply (see README.md)."
+
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) $(DEMO_ROOT) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,56 @@
+"""The adapters a use case needs, built once from the global options; tests build it with fakes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from ollama_sync.core.paths import Machine
+from ollama_sync.system.files import Files
+from ollama_sync.system.runner import Runner, SubprocessRunner
+
+
+@dataclass(frozen=True)
+class GlobalOptions:
+    """The options every command takes."""
+
+    config: str | None = None
+    root: str | None = None
+    json: bool = False
+    debug: bool = False
+
+
+@dataclass
+class Context:
+    """Global options plus the adapters; each adapter is created on first use."""
+
+    options: GlobalOptions = field(default_factory=GlobalOptions)
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    runner: Runner = field(default_factory=SubprocessRunner)
+    machine_override: Machine | None = None
+
+    @cached_property
+    def files(self) -> Files:
+        """Machine paths (service files, state, logs), placed under --root when given."""
+        return Files(self.options.root)
+
+    @cached_property
+    def user_files(self) -> Files:
+        """Paths the user names (config, declaration sources): read as given, relative to the cwd."""
+        return Files(None)
+
+    @cached_property
+    def machine(self) -> Machine:
+        """This machine's facts."""
+        if self.machine_override is not None:
+            return self.machine_override
+        from ollama_sync.system.machine import read_machine  # noqa: PLC0415  # platform probing is lazy
+
+        return read_machine(self.environ)
+
+    @property
+    def sandboxed(self) -> bool:
+        """True under --root: nothing outside the root is touched, no service manager is asked."""
+        return self.options.root is not None

@@ -1,0 +1,100 @@
+"""The command line: global options, lazily loaded subcommands, and the one place errors become exit codes.
+
+Exit codes: 0 ok; 1 a problem was found or the operation failed; 2 usage or invalid configuration;
+3 an internal error (run with --debug for the traceback); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any, Final
+
+import click
+
+from ollama_sync import __version__
+
+# name → (module, short help); a module is imported only when its command runs, so --help stays fast.
+COMMANDS: Final[dict[str, tuple[str, str]]] = {
+    "check": ("ollama_sync.cli.check", "Validate the declaration against what `ollama serve` reads."),
+    "render": ("ollama_sync.cli.render", "Print the service file rendered from the declaration."),
+    "plan": ("ollama_sync.cli.plan", "Show what `apply` would change, touching nothing."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command name, sorted."""
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Import the command's module and return its `command`."""
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module = importlib.import_module(entry[0])
+        command: click.Command = module.command
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List commands from the table, without importing them."""
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, COMMANDS[name][1]) for name in sorted(COMMANDS)])
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config", metavar="FILE", envvar="OLLAMA_SYNC_CONFIG",
+              help="Config file [default: $OLLAMA_SYNC_CONFIG, else ~/.config/ollama-sync/config.toml].")
+@click.option("--root", metavar="DIR", help="Place every machine file read or written under DIR (a sandbox).")
+@click.option("--json", "json_output", is_flag=True, help="Machine-readable output.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.version_option(__version__, prog_name="ollama-sync")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None, root: str | None, json_output: bool, debug: bool) -> None:
+    """Declare the Ollama server service once, then plan, apply and verify it."""
+    from ollama_sync.app.context import Context, GlobalOptions  # noqa: PLC0415
+
+    ctx.obj = Context(GlobalOptions(config=config, root=root, json=json_output, debug=debug))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; expected errors print one message and exit with their code, never a traceback."""
+    sys.exit(run(argv))
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI and return the exit status (the in-process entry point tests use)."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        result: Any = cli.main(args=args, prog_name="ollama-sync", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return 2 if isinstance(exc, click.UsageError) else exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return 130
+    except Exception as exc:
+        return _report(exc, debug)
+    return result if isinstance(result, int) else 0
+
+
+def _report(exc: Exception, debug: bool) -> int:
+    from ollama_sync.errors import OllamaSyncError  # noqa: PLC0415
+
+    if debug:
+        import traceback  # noqa: PLC0415
+
+        traceback.print_exception(exc)
+    if isinstance(exc, OllamaSyncError):
+        click.echo(f"error: {exc.render()}", err=True)
+        return exc.exit_code
+    click.echo(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
+    return 3

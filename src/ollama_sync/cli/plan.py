@@ -1,0 +1,70 @@
+"""`ollama-sync plan`: findings, then the diff and steps `apply` would take."""
+
+from __future__ import annotations
+
+import click
+
+from ollama_sync.app.context import Context
+from ollama_sync.app.plan import PlanResult, plan
+from ollama_sync.cli.options import backend_option, version_option
+from ollama_sync.cli.output import colour_diff, emit_json, print_findings, summary
+from ollama_sync.core.settings import Backend
+
+
+@click.command(name="plan")
+@backend_option
+@version_option
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 0 when there is nothing to do, 1 on error, 2 when changes are pending.")
+@click.pass_obj
+def command(ctx: Context, backend: str | None, version_text: str | None, detailed_exitcode: bool) -> int:
+    """Show the findings and the unified diff between the file on disk and the rendered one."""
+    result = plan(ctx, backend=Backend(backend) if backend else None, version_text=version_text)
+    p = result.plan
+    if ctx.options.json:
+        emit_json("plan", _json(result))
+    else:
+        _print(result)
+    if p.blocked:
+        return 1
+    if detailed_exitcode and p.has_changes:
+        return 2
+    return 0
+
+
+def _json(result: PlanResult) -> dict[str, object]:
+    p = result.plan
+    target = result.prepared.rendered.target
+    return {
+        "ok": not p.blocked, "changes": p.has_changes, "backend": target.backend.value, "path": p.path,
+        "source": result.prepared.declaration.source,
+        "steps": [{"kind": s.kind.value, "reason": s.reason} for s in p.steps],
+        "noop_reason": p.noop_reason or None, "foreign_file": p.foreign_file, "diff": p.diff(),
+        "findings": [f.to_json() for f in p.findings],
+    }
+
+
+def _print(result: PlanResult) -> None:
+    p = result.plan
+    target = result.prepared.rendered.target
+    click.echo(click.style(f"{target.backend.value} service {target.name!r} → {p.path}", bold=True))
+    click.echo(f"declared in {result.prepared.declaration.source}")
+    if p.findings:
+        click.echo("")
+        print_findings(p.findings)
+    click.echo("")
+    if p.blocked:
+        click.echo(click.style(f"blocked: {summary(p.findings)}; apply will not run until they are fixed",
+                               fg="red", bold=True))
+        return
+    if not p.has_changes:
+        click.echo(p.noop_reason)
+        return
+    if p.foreign_file:
+        click.echo(click.style(f"{p.path} was not written by ollama-sync: apply keeps a copy before replacing "
+                               "it", fg="yellow"))
+    click.echo(colour_diff(p.diff()), nl=False)
+    click.echo("")
+    click.echo("apply would:")
+    for step in p.steps:
+        click.echo(f"  - {step.kind.value}: {step.reason}")

@@ -1,0 +1,48 @@
+"""Observed state: what the service manager, the server and the machine report (types only, no parsing)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class RunState(StrEnum):
+    """The service as its manager sees it."""
+
+    NOT_LOADED = "not loaded"  # unknown to the manager (no bootstrap / no unit / no program)
+    STOPPED = "stopped"  # loaded but no process
+    STARTING = "starting"
+    RUNNING = "running"
+    FAILED = "failed"  # the manager gave up (systemd failed, supervisord FATAL/BACKOFF)
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    """One service as its manager reports it."""
+
+    state: RunState
+    pid: int | None = None
+    last_exit: int | None = None  # last exit status (launchd "last exit code", systemd ExecMainStatus)
+    enabled: bool | None = None  # None: the manager cannot say
+    environment: tuple[tuple[str, str], ...] | None = None  # what the manager passes; None: cannot be read
+    domain: str | None = None  # launchd: "gui/501" or "user/501"; systemd: "user"/"system"
+    detail: str = ""  # anything worth showing (e.g. the fallback domain was used)
+
+    @property
+    def is_running(self) -> bool:
+        """True when a server process is up."""
+        return self.state is RunState.RUNNING and self.pid is not None
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """What the server resolved: the `server config` line of its log, and the version it announced."""
+
+    env: tuple[tuple[str, str], ...]
+    version: str | None = None
+    line_number: int | None = None  # in the log it was read from
+
+    def get(self, name: str) -> str | None:
+        """The resolved value of a variable, or None when the server does not know it."""
+        return dict(self.env).get(name)

@@ -1,0 +1,72 @@
+"""TOML text → `SourceValue` trees with line numbers (pure: text in, values out).
+
+tomllib parses; it reports no positions for values, so each key's line is found by a scan of
+the text that tracks `[table]` headers and `key =` lines (dotted and quoted keys included).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from typing import Final
+
+from ollama_sync.core.options import SourceValue
+from ollama_sync.errors import ConfigError, Location
+
+_HEADER_RE: Final = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+_PART: Final = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""
+_KEY_RE: Final = re.compile(rf"^\s*({_PART}(?:\s*\.\s*{_PART})*)\s*=")
+_POS_RE: Final = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def _split_key(text: str) -> tuple[str, ...]:
+    parts = re.findall(r"""[A-Za-z0-9_-]+|"[^"]*"|'[^']*'""", text)
+    return tuple(p[1:-1] if p[:1] in "\"'" else p for p in parts)
+
+
+def key_lines(text: str) -> dict[tuple[str, ...], int]:
+    """The 1-based line of every `key =` and `[table]` in text, by full dotted path."""
+    lines: dict[tuple[str, ...], int] = {}
+    table: tuple[str, ...] = ()
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER_RE.match(line)
+        if header:
+            table = _split_key(header.group(1))
+            lines.setdefault(table, number)
+            continue
+        key = _KEY_RE.match(line)
+        if key:
+            lines.setdefault(table + _split_key(key.group(1)), number)
+    return lines
+
+
+def parse_toml(text: str, path: str) -> dict[str, SourceValue]:
+    """The document as SourceValues with locations; a syntax error is a ConfigError at file:line:col."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _syntax_error(exc, text, path) from None
+    lines = key_lines(text)
+    return {k: _wrap(v, (k,), lines, path) for k, v in data.items()}
+
+
+def _wrap(value: object, key: tuple[str, ...], lines: dict[tuple[str, ...], int], path: str) -> SourceValue:
+    loc = Location(path, lines.get(key))
+    if isinstance(value, dict):
+        return SourceValue({k: _wrap(v, (*key, k), lines, path) for k, v in value.items()}, loc)
+    if isinstance(value, list):
+        return SourceValue([_wrap(v, key, lines, path) for v in value], loc)
+    return SourceValue(value, loc)
+
+
+def _syntax_error(exc: tomllib.TOMLDecodeError, text: str, path: str) -> ConfigError:
+    message = str(exc)
+    match = _POS_RE.search(message)
+    if match is None:
+        return ConfigError(f"invalid TOML: {message}", location=Location(path),
+                           hint="check the file against https://toml.io")
+    line, col = int(match.group(1)), int(match.group(2))
+    source_lines = text.splitlines()
+    excerpt = source_lines[line - 1] if 0 < line <= len(source_lines) else None
+    return ConfigError(f"invalid TOML: {_POS_RE.sub('', message).strip()}", location=Location(path, line, col),
+                       excerpt=excerpt, hint="fix the syntax at the caret")

@@ -1,0 +1,39 @@
+"""This machine's facts, read once: platform, home, uid, user, state dir, and the environment."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import platform
+from collections.abc import Mapping
+
+from ollama_sync.core.paths import Machine
+
+
+def read_machine(environ: Mapping[str, str] | None = None) -> Machine:
+    """The running machine's facts; OLLAMA_SYNC_STATE_DIR overrides the state directory."""
+    env = os.environ if environ is None else environ
+    home = env.get("HOME") or os.path.expanduser("~")
+    system = platform.system()
+    state = env.get("OLLAMA_SYNC_STATE_DIR") or _default_state_dir(system, home, env)
+    return Machine(system=system, home=home, uid=os.getuid(), user=_user(), state_dir=state)
+
+
+def _default_state_dir(system: str, home: str, env: Mapping[str, str]) -> str:
+    if system == "Darwin":
+        return os.path.join(home, "Library/Application Support/ollama-sync")
+    base = env.get("XDG_STATE_HOME") or os.path.join(home, ".local/state")
+    return os.path.join(base, "ollama-sync")
+
+
+def default_config_path(system: str, home: str, env: Mapping[str, str]) -> str:
+    """~/.config/ollama-sync/config.toml (XDG_CONFIG_HOME respected), on macOS too, like most CLIs."""
+    base = env.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+    return os.path.join(base, "ollama-sync", "config.toml")
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers)
+        return str(os.getuid())
