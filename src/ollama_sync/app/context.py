@@ -20,6 +20,7 @@ class GlobalOptions:
     root: str | None = None
     json: bool = False
     debug: bool = False
+    eval_mode: str | None = None  # "static" | "nix": how to read a .nix declaration (overrides the config)
 
 
 @dataclass

@@ -50,13 +50,17 @@ class LazyGroup(click.Group):
 @click.option("--root", metavar="DIR", help="Place every machine file read or written under DIR (a sandbox).")
 @click.option("--json", "json_output", is_flag=True, help="Machine-readable output.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.option("--eval", "eval_mode", type=click.Choice(["static", "nix"]), default=None,
+              help="Read a .nix declaration with the built-in static reader or with real Nix.")
 @click.version_option(__version__, prog_name="ollama-sync")
 @click.pass_context
-def cli(ctx: click.Context, config: str | None, root: str | None, json_output: bool, debug: bool) -> None:
+def cli(ctx: click.Context, config: str | None, root: str | None, json_output: bool, debug: bool,
+        eval_mode: str | None) -> None:
     """Declare the Ollama server service once, then plan, apply and verify it."""
     from ollama_sync.app.context import Context, GlobalOptions  # noqa: PLC0415
 
-    ctx.obj = Context(GlobalOptions(config=config, root=root, json=json_output, debug=debug))
+    ctx.obj = Context(GlobalOptions(config=config, root=root, json=json_output, debug=debug,
+                                       eval_mode=eval_mode))
 
 
 def main(argv: list[str] | None = None) -> None:
