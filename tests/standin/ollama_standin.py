@@ -24,7 +24,7 @@ import socket
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,7 @@ BUILTIN_ORIGINS = [f"{s}://{h}{p}" for h in ("localhost", "127.0.0.1", "0.0.0.0"
 
 def log(message: str, level: str = "INFO", **fields: object) -> None:
     """One slog-style line on stderr, as the server writes them."""
-    stamp = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
     extra = "".join(f" {k}={json.dumps(str(v))}" for k, v in fields.items())
     print(f"time={stamp} level={level} source=standin.go:1 msg={json.dumps(message)}{extra}", file=sys.stderr,
           flush=True)
@@ -149,7 +149,7 @@ class Handler(BaseHTTPRequestHandler):
     state = State()
     fail = os.environ.get("STANDIN_FAIL", "")
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  # BaseHTTPRequestHandler's name
+    def log_message(self, format: str, *args: Any) -> None:  # BaseHTTPRequestHandler's name
         log(f"[GIN] {self.command} {self.path}", code=args[1] if len(args) > 1 else "")
 
     def send(self, code: int, body: object, content_type: str = "application/json") -> None:
@@ -160,7 +160,7 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def do_GET(self) -> None:  # noqa: N802  # http.server's method name
+    def do_GET(self) -> None:  # http.server's method name
         if self.fail == "never-healthy":
             self.send(500, {"error": "stand-in told never to be healthy"})
         elif self.path == "/":
@@ -174,14 +174,14 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.send(404, "404 page not found", "text/plain")
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self.do_GET()
 
     def body(self) -> dict[str, Any]:
         length = int(self.headers.get("Content-Length") or 0)
         return dict(json.loads(self.rfile.read(length) or b"{}"))
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         name = self.body().get("model", "")
         with self.state.lock:
             models = self.state.models()
@@ -192,7 +192,7 @@ class Handler(BaseHTTPRequestHandler):
             self.state.save([m for m in models if m != full])
         self.send(200, "")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         if self.path != "/api/pull":
             self.send(404, "404 page not found", "text/plain")
             return
@@ -238,7 +238,7 @@ def serve() -> int:
         time.sleep(float(fail.split(":", 1)[1]))
     DualStackServer.address_family = socket.AF_INET6 if ":" in name else socket.AF_INET
     try:
-        server = DualStackServer((name or "0.0.0.0", port), Handler)  # noqa: S104  # as the real server does
+        server = DualStackServer((name or "0.0.0.0", port), Handler)  # as the real server does
     except OSError as exc:
         reason = "bind: address already in use" if exc.errno == 98 else str(exc)
         print(f"Error: listen tcp {name}:{port}: {reason}", file=sys.stderr, flush=True)

@@ -18,7 +18,7 @@ from ollama_sync.errors import Unreachable
 
 def base_url(hp: HostPort) -> str:
     """The URL a client uses for a listen address: 0.0.0.0 → 127.0.0.1 and :: → ::1 (ConnectableHost)."""
-    host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(hp.host, hp.host)  # noqa: S104
+    host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(hp.host, hp.host)
     host = f"[{host}]" if ":" in host else host
     return f"http://{host}:{hp.port}"
 
@@ -55,7 +55,7 @@ class OllamaApi:
         return list(self.get_json("/api/ps").get("models", []))
 
     def _get(self, path: str) -> bytes:
-        request = urllib.request.Request(self.url + path, headers={"Accept": "application/json"})  # noqa: S310
+        request = urllib.request.Request(self.url + path, headers={"Accept": "application/json"})
         try:
             # No proxy: the server is on this machine, and a user's HTTP_PROXY must not see its traffic.
             opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
