@@ -6,14 +6,30 @@ through the Runner, and parses the manager's output with pure functions kept nex
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Mapping
+from typing import Protocol
 
 from ollama_sync.core.facts import ServiceState
-from ollama_sync.core.paths import Target
+from ollama_sync.core.paths import Machine, Target
 from ollama_sync.core.settings import Backend
+from ollama_sync.system.files import Files
+from ollama_sync.system.runner import Runner
 
-if TYPE_CHECKING:
-    from ollama_sync.app.context import Context
+
+class Adapters(Protocol):
+    """What a manager is built from (app.context.Context provides it)."""
+
+    @property
+    def runner(self) -> Runner: ...
+
+    @property
+    def files(self) -> Files: ...
+
+    @property
+    def machine(self) -> Machine: ...
+
+    @property
+    def environ(self) -> Mapping[str, str]: ...
 
 
 class ServiceManager(Protocol):
@@ -42,7 +58,7 @@ class ServiceManager(Protocol):
         ...
 
 
-def manager_for(ctx: Context, backend: Backend) -> ServiceManager:
+def manager_for(ctx: Adapters, backend: Backend) -> ServiceManager:
     """The real manager for a backend on this machine."""
     match backend:
         case Backend.LAUNCHD:
