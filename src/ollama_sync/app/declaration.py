@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from ollama_sync.app.context import Context
 from ollama_sync.core.config import ToolConfig, parse_config
 from ollama_sync.core.findings import Finding
+from ollama_sync.core.jsonread import parse_json
 from ollama_sync.core.options import SourceValue, build_settings
 from ollama_sync.core.settings import Declaration
 from ollama_sync.core.tomlread import parse_toml
@@ -84,15 +85,15 @@ def read_source(ctx: Context, config: ToolConfig, source: str
         from ollama_sync.app.nixsource import read_nix  # noqa: PLC0415  # tree-sitter is imported lazily
 
         return read_nix(ctx, config, source, text)
-    if source.endswith(".toml"):
-        doc = parse_toml(text, source)
+    if source.endswith((".toml", ".json")):
+        doc = parse_toml(text, source) if source.endswith(".toml") else parse_json(text, source)
         table = doc.get("ollama")
         if table is None or not isinstance(table.value, dict):
             raise ConfigError(f"{source} has no [ollama] table", location=Location(source, 1),
-                              hint="put the settings under [ollama]")
+                              hint="put the settings under [ollama] (JSON: {\"ollama\": {…}})")
         return dict(table.value), (), (config.path, source)
-    raise ConfigError(f"cannot read a declaration from {source}: expected a .toml or .nix file",
-                      location=_source_location(config), hint='source = "….nix" or "….toml"')
+    raise ConfigError(f"cannot read a declaration from {source}: expected a .toml, .json or .nix file",
+                      location=_source_location(config), hint='source = "….nix", "….toml" or "….json"')
 
 
 def _source_location(config: ToolConfig) -> Location:

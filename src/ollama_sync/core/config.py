@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final, TypeVar
 
+from ollama_sync.core.jsonread import parse_json
 from ollama_sync.core.options import SourceValue
 from ollama_sync.core.settings import Backend, Scope, ServiceOptions, UnitMode
 from ollama_sync.core.tomlread import parse_toml
@@ -47,7 +48,7 @@ _SERVICE_KEYS: Final = {
 
 def parse_config(text: str, path: str) -> ToolConfig:
     """The config file's text → ToolConfig; every mistake is a ConfigError naming file and line."""
-    doc = parse_toml(text, path)
+    doc = parse_json(text, path) if path.endswith(".json") else parse_toml(text, path)
     for key, item in doc.items():
         if key not in _TOP_KEYS:
             raise _unknown(key, _TOP_KEYS, item.location or Location(path), "top-level key")

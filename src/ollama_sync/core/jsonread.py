@@ -1,0 +1,92 @@
+"""JSON text → `SourceValue` trees with line and column of every key (pure: text in, values out).
+
+The Nix modules write the declaration as JSON (`builtins.toJSON`) into the store. `json` validates
+and reports syntax errors; a small walk over the (then known-valid) text records where each key
+stands, so findings on a JSON declaration still point at file:line:col.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+from typing import Final
+
+from ollama_sync.core.options import SourceValue
+from ollama_sync.errors import ConfigError, Location
+
+_WS: Final = re.compile(r"[ \t\n\r]*")
+_DECODER: Final = json.JSONDecoder()
+
+
+def parse_json(text: str, path: str) -> dict[str, SourceValue]:
+    """The document (a JSON object) as SourceValues with locations; a syntax error is a ConfigError."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        lines = text.splitlines()
+        excerpt = lines[exc.lineno - 1] if 0 < exc.lineno <= len(lines) else None
+        raise ConfigError(f"invalid JSON: {exc.msg}", location=Location(path, exc.lineno, exc.colno),
+                          excerpt=excerpt, hint="fix the syntax at the caret") from None
+    if not isinstance(data, dict):
+        raise ConfigError("a JSON declaration must be an object ({…})", location=Location(path, 1, 1),
+                          hint='write {"ollama": {…}}')
+    walker = _Walker(text, path)
+    root, _ = walker.value(_skip(text, 0), Location(path, 1, 1))
+    assert isinstance(root.value, dict)
+    return root.value
+
+
+def _skip(text: str, pos: int) -> int:
+    match = _WS.match(text, pos)
+    return match.end() if match else pos
+
+
+class _Walker:
+    """Walks valid JSON text, building SourceValues located at their keys."""
+
+    def __init__(self, text: str, path: str) -> None:
+        self.text = text
+        self.path = path
+        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def location(self, pos: int) -> Location:
+        """1-based line and column of a character offset."""
+        line = bisect.bisect_right(self.line_starts, pos) - 1
+        return Location(self.path, line + 1, pos - self.line_starts[line] + 1)
+
+    def value(self, pos: int, loc: Location) -> tuple[SourceValue, int]:
+        """The value starting at pos (located at loc), and the offset after it."""
+        char = self.text[pos]
+        if char == "{":
+            return self.object(pos + 1, loc)
+        if char == "[":
+            return self.array(pos + 1, loc)
+        plain, end = _DECODER.raw_decode(self.text, pos)
+        return SourceValue(plain, loc), end
+
+    def object(self, pos: int, loc: Location) -> tuple[SourceValue, int]:
+        """An object's members, each located at its key."""
+        members: dict[str, SourceValue] = {}
+        pos = _skip(self.text, pos)
+        while self.text[pos] != "}":
+            key_loc = self.location(pos)
+            key, pos = json.decoder.scanstring(self.text, pos + 1)  # type: ignore[attr-defined]
+            pos = _skip(self.text, _skip(self.text, pos) + 1)  # past the ':'
+            members[key], pos = self.value(pos, key_loc)
+            pos = _skip(self.text, pos)
+            if self.text[pos] == ",":
+                pos = _skip(self.text, pos + 1)
+        return SourceValue(members, loc), pos + 1
+
+    def array(self, pos: int, loc: Location) -> tuple[SourceValue, int]:
+        """An array's items, each located where it starts."""
+        items: list[SourceValue] = []
+        pos = _skip(self.text, pos)
+        while self.text[pos] != "]":
+            item, pos = self.value(pos, self.location(pos))
+            items.append(item)
+            pos = _skip(self.text, pos)
+            if self.text[pos] == ",":
+                pos = _skip(self.text, pos + 1)
+        return SourceValue(items, loc), pos + 1
