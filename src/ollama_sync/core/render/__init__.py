@@ -1,14 +1,30 @@
-"""Renderers: a declaration and a target → the bytes of the platform's native service file (pure)."""
+"""Renderers: a declaration and a target → the bytes of the platform's native service file (pure).
+
+Each backend module has `unsafe_values(env, target)` (what its format cannot carry exactly) and a
+render function. A value is either written so that the service manager's own parser reads back exactly
+the declared text, or the file is not rendered and an `unsafe-value` finding says why.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Final
 
 from ollama_sync.core.findings import Finding, Severity
 from ollama_sync.core.paths import Target
 from ollama_sync.core.settings import Backend, Declaration
 
-MARKER = "Managed by ollama-sync"
+MARKER: Final = "Managed by ollama-sync"
+SERVICE: Final = "service."  # problem keys with this prefix name a [service] field, not a variable
+
+_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+_CONTROL: Final = re.compile("[\x00-\x1f\x7f]")
+_LABEL: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")  # safe as a file name, unit name and program name
+_USER: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\Z")  # a POSIX portable user name
+
+Problem = tuple[str, str]  # (variable name, or SERVICE + field name; why it cannot be rendered)
 
 
 @dataclass(frozen=True)
@@ -26,22 +42,73 @@ def render(decl: Declaration, target: Target) -> Rendered:
     from ollama_sync.core.render import launchd, supervisord, systemd  # noqa: PLC0415
 
     env = render_environment(decl.settings)
+    problems = common_problems(env, target)
     match target.backend:
         case Backend.LAUNCHD:
-            problems = launchd.unsafe_values(env, target)
+            problems += launchd.unsafe_values(env, target)
             content = None if problems else launchd.render_plist(env, target, decl.source)
         case Backend.SYSTEMD:
-            problems = systemd.unsafe_values(env, target)
+            problems += systemd.unsafe_values(env, target)
             content = None if problems else systemd.render_unit(env, target, decl.source)
         case Backend.SUPERVISORD:
-            problems = supervisord.unsafe_values(env, target)
+            problems += supervisord.unsafe_values(env, target)
             content = None if problems else supervisord.render_program(env, target, decl.source)
-    findings = tuple(
-        Finding("unsafe-value", Severity.ERROR, f"{name}: {why}", "change the value, or pick another backend",
-                decl.location_of(_setting_key(name, decl)), name)
-        for name, why in problems
-    )
-    return Rendered(target, content, findings)
+    return Rendered(target, content, tuple(_finding(key, why, decl, target) for key, why in _unique(problems)))
+
+
+def common_problems(env: dict[str, str], target: Target) -> list[Problem]:
+    """What no backend can carry: bad variable names, NUL, text that is not Unicode, control characters
+    in the target's paths and names. A variable gets only its first problem."""
+    problems: list[Problem] = []
+    for name, value in env.items():
+        if not _NAME.match(name):
+            problems.append((name, "is not a valid environment variable name (letters, digits, _)"))
+        elif "\x00" in value:
+            problems.append((name, "contains a NUL character, which no environment can hold"))
+        elif _SURROGATE.search(value):
+            problems.append((name, "contains a lone surrogate, which is not valid Unicode text"))
+    fields = {"binary": target.binary, "log_path": target.log_path or "", "user": target.user or "",
+              "label": target.name}
+    for field, text in fields.items():
+        if _CONTROL.search(text) or _SURROGATE.search(text):
+            problems.append((SERVICE + field, "contains a control character or invalid Unicode"))
+    if target.log_path is not None and not target.log_path.startswith("/"):
+        problems.append((SERVICE + "log_path", "must be an absolute path (or start with ~/)"))
+    if not _LABEL.match(target.name):
+        problems.append((SERVICE + "label", "must be letters, digits, '.', '_' or '-' (it names the service file)"))
+    if target.user is not None and not _USER.match(target.user):
+        problems.append((SERVICE + "user", "is not a portable user name (letters, digits, '.', '_', '-')"))
+    return problems
+
+
+def marker_comment(source: str) -> str:
+    """The marker text naming the declaration; always one printable line (plan relies on that)."""
+    where = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in source)
+    return f"{MARKER} from {where}. Edit the declaration, then run: ollama-sync apply"
+
+
+def is_ours(content: bytes) -> bool:
+    """True when a file on disk was written by ollama-sync (it carries the marker)."""
+    return MARKER.encode() in content
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    """The first problem per key: one finding per variable or field is enough to act on."""
+    seen: dict[str, str] = {}
+    for key, why in problems:
+        seen.setdefault(key, why)
+    return list(seen.items())
+
+
+def _finding(key: str, why: str, decl: Declaration, target: Target) -> Finding:
+    if key.startswith(SERVICE):
+        field = key.removeprefix(SERVICE)
+        return Finding("unsafe-value", Severity.ERROR, f"[service] {field}: {why}",
+                       f"change {field} in [service], or pick another backend than {target.backend.value}",
+                       decl.location_of(field), None)
+    return Finding("unsafe-value", Severity.ERROR, f"{key}: {why}",
+                   f"change the value of {key}, or pick another backend than {target.backend.value}",
+                   decl.location_of(_setting_key(key, decl)), key)
 
 
 def _setting_key(variable: str, decl: Declaration) -> str:
@@ -53,9 +120,4 @@ def _setting_key(variable: str, decl: Declaration) -> str:
     for opt in OPTIONS:
         if opt.variable == variable and decl.location_of(opt.key) is not None:
             return opt.key
-    return variable
-
-
-def is_ours(content: bytes) -> bool:
-    """True when a file on disk was written by ollama-sync (it carries the marker)."""
-    return MARKER.encode() in content
+    return "environment"

@@ -1,4 +1,9 @@
-"""launchd: the LaunchAgent / LaunchDaemon property list, in plain XML (launchd.plist(5))."""
+"""launchd: the LaunchAgent / LaunchDaemon property list, in plain XML (launchd.plist(5)).
+
+XML 1.0 cannot hold most C0 control characters at all, and every XML reader turns a carriage return
+into a line feed, so values holding them are rejected; everything else (quotes, `&`, `<`, spaces at
+either end, tabs, line feeds, any other Unicode) is carried exactly by plistlib's escaping.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,21 @@ import re
 from typing import Final
 
 from ollama_sync.core.paths import Target
+from ollama_sync.core.render import SERVICE, Problem, marker_comment
+from ollama_sync.core.settings import Scope
 
 _XML_UNSAFE: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\r\ufffe\uffff\ud800-\udfff]")
 
 
-def unsafe_values(env: dict[str, str], target: Target) -> list[tuple[str, str]]:
+def unsafe_values(env: dict[str, str], target: Target) -> list[Problem]:
     """Values an XML property list cannot carry exactly (control characters, CR, non-characters)."""
-    items = [*env.items(), ("ProgramArguments", target.binary), ("StandardOutPath", target.log_path or "")]
-    return [(name, "contains a character an XML property list cannot hold")
-            for name, value in items if _XML_UNSAFE.search(value)]
+    why = "contains a control character or carriage return an XML property list cannot hold exactly"
+    problems = [(name, why) for name, value in env.items() if _XML_UNSAFE.search(value)]
+    fields = {"binary": target.binary, "log_path": target.log_path or "", "user": target.user or ""}
+    problems += [(SERVICE + field, why) for field, text in fields.items() if _XML_UNSAFE.search(text)]
+    if not target.binary.startswith("/"):
+        problems.append((SERVICE + "binary", "must be an absolute path: launchd does not search your PATH"))
+    return problems
 
 
 def plist_dict(env: dict[str, str], target: Target) -> dict[str, object]:
@@ -23,15 +34,15 @@ def plist_dict(env: dict[str, str], target: Target) -> dict[str, object]:
     plist: dict[str, object] = {
         "Label": target.name,
         "ProgramArguments": [target.binary, "serve"],
-        "EnvironmentVariables": env,
+        "EnvironmentVariables": dict(sorted(env.items())),
         "RunAtLoad": True,
         "KeepAlive": True,
-        "ProcessType": "Interactive" if target.scope.value == "user" else "Standard",
+        "ProcessType": "Interactive" if target.scope is Scope.USER else "Standard",
     }
     if target.log_path:
         plist["StandardOutPath"] = target.log_path
         plist["StandardErrorPath"] = target.log_path
-    if target.user and target.scope.value == "system":
+    if target.user and target.scope is Scope.SYSTEM:
         plist["UserName"] = target.user
     return plist
 
@@ -40,10 +51,9 @@ def render_plist(env: dict[str, str], target: Target, source: str) -> bytes:
     """The XML plist, byte-stable: sorted keys, and a marker comment naming the declaration."""
     body = plistlib.dumps(plist_dict(env, target), fmt=plistlib.FMT_XML, sort_keys=True)
     head, sep, rest = body.partition(b"<plist")
-    note = _comment(f"Managed by ollama-sync from {source}. Edit the declaration, then run: ollama-sync apply")
-    return head + note.encode() + b"\n" + sep + rest
+    return head + xml_comment(marker_comment(source)).encode() + b"\n" + sep + rest
 
 
-def _comment(text: str) -> str:
-    """An XML comment; '--' cannot appear inside one."""
-    return "<!-- " + text.replace("--", "- -") + " -->"
+def xml_comment(text: str) -> str:
+    """An XML comment; '--' cannot appear inside one, so every '-' before another '-' gets a space."""
+    return "<!-- " + re.sub("-(?=-)", "- ", text) + " -->"

@@ -1,8 +1,12 @@
 """supervisord: a `[program:ollama]` section for an include directory (supervisord.conf(5)).
 
-supervisord reads `environment=` with a non-POSIX shlex and strips quote characters from both ends of
-each value; `%` starts an expansion, so it is written `%%`. A value that holds both quote kinds, starts
-or ends with a quote, or spans lines cannot be written so that it comes back unchanged: it is rejected.
+How supervisord reads the file decides what can be written. Its INI parser ends a value at `;` or `#`
+preceded by white space (an inline comment) and has no escape for that; it then replaces `%(here)s`
+everywhere, even after a `%`, before `%`-expanding each value, so `%` is written `%%`. `environment=`
+is split by a non-POSIX shlex: a value is quoted with `"` (or `'` when it holds `"`), there is no escape
+inside quotes, and quote characters at either end of each value are stripped. A value holding both
+quote kinds, starting or ending with a quote, or holding a line break (LF or CR) cannot come back
+unchanged: it is rejected. Other control characters and any Unicode pass through exactly.
 """
 
 from __future__ import annotations
@@ -12,26 +16,45 @@ import shlex
 from typing import Final
 
 from ollama_sync.core.paths import Target
+from ollama_sync.core.render import SERVICE, Problem, marker_comment
 
-_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_CONTROL: Final = re.compile("[\x00-\x1f\x7f]")
+_LINE_BREAK: Final = re.compile("[\x00\n\r]")  # the file is read with universal newlines
+_HERE: Final = "%(here)s"
 
 
-def unsafe_values(env: dict[str, str], target: Target) -> list[tuple[str, str]]:
-    """Variables supervisord's config parser cannot carry exactly."""
-    problems: list[tuple[str, str]] = []
+def unsafe_values(env: dict[str, str], target: Target) -> list[Problem]:
+    """Variables and target fields supervisord's config parser cannot carry exactly."""
+    problems: list[Problem] = []
     for name, value in env.items():
-        if not _NAME.match(name):
-            problems.append((name, "is not a valid environment variable name"))
-        elif _CONTROL.search(value):
-            problems.append((name, "contains a control character or line break supervisord cannot hold"))
-        elif '"' in value and "'" in value:
-            problems.append((name, "contains both quote characters; supervisord has no escape for that"))
-        elif (value[:1] in "\"'" and value) or value[-1:] in ("'", '"'):
-            problems.append((name, "starts or ends with a quote character, which supervisord strips"))
-    if _CONTROL.search(target.binary):
-        problems.append(("command", "the binary path contains a control character"))
+        why = _value_problem(value)
+        if why:
+            problems.append((name, why))
+    fields = {"binary": target.binary, "log_path": target.log_path or ""}
+    for field, text in fields.items():
+        why = _line_problem(text) or ("starts or ends with white space" if text != text.strip() else "")
+        if why:
+            problems.append((SERVICE + field, why))
     return problems
+
+
+def _value_problem(value: str) -> str:
+    """Why one environment value cannot be written, or ""."""
+    if '"' in value and "'" in value:
+        return "contains both quote characters; supervisord has no escape for that"
+    if value[:1] in ("'", '"') or value[-1:] in ("'", '"'):
+        return "starts or ends with a quote character, which supervisord strips"
+    return _line_problem(value)
+
+
+def _line_problem(text: str) -> str:
+    """Why text cannot sit in a supervisord config line, or ""."""
+    if _LINE_BREAK.search(text):
+        return "contains a line break, which would end the line in supervisord's config file"
+    if _HERE in text:
+        return f"contains {_HERE}, which supervisord replaces with a directory even when escaped"
+    if any(ch in ";#" and i and text[i - 1].isspace() for i, ch in enumerate(text)):
+        return "contains white space followed by ';' or '#', which supervisord reads as a comment"
+    return ""
 
 
 def quote_value(value: str) -> str:
@@ -44,13 +67,12 @@ def render_program(env: dict[str, str], target: Target, source: str) -> bytes:
     """The program section; byte-stable for the same inputs."""
     command = shlex.join([target.binary, "serve"]).replace("%", "%%")
     lines = [
-        f"; Managed by ollama-sync from {source.replace(chr(10), ' ')}. "
-        "Edit the declaration, then run: ollama-sync apply",
+        f"; {marker_comment(source)}",
         f"[program:{target.name}]",
         f"command={command}",
     ]
     if env:
-        lines.append("environment=" + ",".join(f"{k}={quote_value(v)}" for k, v in env.items()))
+        lines.append("environment=" + ",".join(f"{k}={quote_value(v)}" for k, v in sorted(env.items())))
     lines += ["autostart=true", "autorestart=true", "startsecs=1", "stopasgroup=true", "killasgroup=true"]
     if target.user:
         lines.append(f"user={target.user}")

@@ -1,8 +1,12 @@
 """systemd: a full `ollama.service` unit, or a drop-in for the unit Ollama's installer owns.
 
-Quoting follows systemd.syntax(7) and systemd.exec(5): `Environment=` takes double-quoted words with
-C escapes, then expands `%` specifiers, so `%` is written `%%`; there is no `$` expansion there.
-ExecStart= also expands `$VAR`, so `$` is written `$$` in the command line.
+Quoting follows systemd.syntax(7) and systemd.exec(5). `Environment=` splits its value into words,
+removes quotes and C escapes, and only then expands `%` specifiers; there is no `$` expansion there.
+So each assignment is one double-quoted word with `\\`, `"`, tab and line feed escaped and `%` written
+`%%`. Other control characters are rejected: systemd before v248 refused them in values. ExecStart=
+takes the same word syntax, but expands `$VAR` in arguments while executing the first word verbatim;
+no escape keeps a `$` in the program path exact in both, so such a path is rejected.
+`StandardOutput=append:` takes the rest of the line as a path, with only `%` specifiers expanded.
 """
 
 from __future__ import annotations
@@ -11,20 +15,29 @@ import re
 from typing import Final
 
 from ollama_sync.core.paths import Target
+from ollama_sync.core.render import SERVICE, Problem, marker_comment
 from ollama_sync.core.settings import Scope
 
-_CONTROL: Final = re.compile("[\x00-\x08\x0b-\x1f\x7f]")  # systemd rejects control characters but \t, \n
-_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_CONTROL: Final = re.compile("[\x00-\x08\x0b-\x1f\x7f]")  # all but tab and line feed, which are escaped
 _ESCAPES: Final = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "%": "%%"}
+_PLAIN_WORD: Final = re.compile(r"[A-Za-z0-9_./+:@,=-]+\Z")  # needs no quotes in a command line
 
 
-def unsafe_values(env: dict[str, str], target: Target) -> list[tuple[str, str]]:
-    """Variables systemd would reject or alter."""
-    problems = [(name, "is not a valid environment variable name") for name in env if not _NAME.match(name)]
-    problems += [(name, "contains a control character systemd rejects")
-                 for name, value in env.items() if _CONTROL.search(value)]
-    if _CONTROL.search(target.binary) or "\n" in target.binary:
-        problems.append(("ExecStart", "the binary path contains a control character"))
+def unsafe_values(env: dict[str, str], target: Target) -> list[Problem]:
+    """Variables and target fields systemd would reject or alter."""
+    problems: list[Problem] = [(name, "contains a control character systemd rejects (only tab and line feed "
+                                      "can be written)") for name, value in env.items() if _CONTROL.search(value)]
+    binary = target.binary
+    if not binary.startswith("/"):
+        problems.append((SERVICE + "binary", "must be an absolute path: systemd does not search your PATH"))
+    elif "$" in binary:
+        problems.append((SERVICE + "binary", "contains '$', which systemd cannot keep exact in ExecStart="))
+    elif "\n" in binary or "\t" in binary:
+        problems.append((SERVICE + "binary", "contains a tab or line break"))
+    log = target.log_path
+    if log is not None and (log != log.strip() or "\\" in log):
+        problems.append((SERVICE + "log_path", "starts or ends with white space, or holds a backslash, which "
+                                               "StandardOutput=append: cannot carry"))
     return problems
 
 
@@ -34,15 +47,18 @@ def quote_environment(name: str, value: str) -> str:
     return f'Environment="{escaped}"'
 
 
-def _exec_word(word: str) -> str:
-    escaped = word.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%").replace("$", "$$")
-    return f'"{escaped}"' if any(c in escaped for c in ' \t"\'') else escaped
+def exec_word(word: str) -> str:
+    """A word for ExecStart=: double-quoted with C escapes unless plain, `%` doubled (no `$` allowed)."""
+    escaped = word.replace("%", "%%")
+    if _PLAIN_WORD.match(word):
+        return escaped
+    return '"' + escaped.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def render_unit(env: dict[str, str], target: Target, source: str) -> bytes:
     """The unit (or drop-in) text; byte-stable for the same inputs."""
-    header = (f"# {_marker(source)}\n")
-    env_lines = "".join(quote_environment(k, v) + "\n" for k, v in env.items())
+    header = f"# {marker_comment(source)}\n"
+    env_lines = "".join(quote_environment(k, v) + "\n" for k, v in sorted(env.items()))
     if target.dropin:
         return (header + "[Service]\n" + env_lines).encode()
     wanted_by = "multi-user.target" if target.scope is Scope.SYSTEM else "default.target"
@@ -53,22 +69,13 @@ def render_unit(env: dict[str, str], target: Target, source: str) -> bytes:
         "Wants=network-online.target",
         "",
         "[Service]",
-        f"ExecStart={_exec_word(target.binary)} serve",
+        f"ExecStart={exec_word(target.binary)} serve",
     ]
     if target.user and target.scope is Scope.SYSTEM:
         lines.append(f"User={target.user}")
     lines += ["Restart=always", "RestartSec=3"]
     if target.log_path:
-        lines += [f"StandardOutput=append:{_path_word(target.log_path)}",
-                  f"StandardError=append:{_path_word(target.log_path)}"]
+        path = target.log_path.replace("%", "%%")
+        lines += [f"StandardOutput=append:{path}", f"StandardError=append:{path}"]
     text = header + "\n".join(lines) + "\n" + env_lines + f"\n[Install]\nWantedBy={wanted_by}\n"
     return text.encode()
-
-
-def _path_word(path: str) -> str:
-    return path.replace("%", "%%")
-
-
-def _marker(source: str) -> str:
-    where = source.replace("\n", " ")
-    return f"Managed by ollama-sync from {where}. Edit the declaration, then run: ollama-sync apply"
