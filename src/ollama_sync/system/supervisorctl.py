@@ -1,0 +1,189 @@
+"""SupervisorManager: the server as a supervisord program, driven through supervisord's XML-RPC API.
+
+`load` is `supervisorctl reread` + `update <program>` (+ a restart when the section did not change), so a
+new section is read and the server restarted from it. The environment supervisord passes is read from the
+process (`/proc/<pid>/environ` via psutil); the program's output from its `stdout_logfile`.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Any, Final
+
+from ollama_sync.core.facts import RunState, ServiceState
+from ollama_sync.core.paths import Machine, Target
+from ollama_sync.core.settings import Backend
+from ollama_sync.errors import OllamaSyncError
+from ollama_sync.system.files import Files
+from ollama_sync.system.runner import Runner
+from ollama_sync.system.supervisor_conf import SupervisorConf, read_conf
+from ollama_sync.system.supervisor_rpc import (
+    ALREADY_STARTED,
+    BAD_NAME,
+    NOT_RUNNING,
+    Fault,
+    SupervisorRpc,
+)
+
+# supervisor/states.py ProcessStates → the manager-neutral view
+_STATES: Final = {
+    "STOPPED": RunState.STOPPED, "EXITED": RunState.STOPPED, "STOPPING": RunState.STOPPED,
+    "STARTING": RunState.STARTING, "RUNNING": RunState.RUNNING,
+    "BACKOFF": RunState.FAILED, "FATAL": RunState.FAILED, "UNKNOWN": RunState.UNKNOWN,
+}
+_SUPERVISOR_VARS: Final = ("SUPERVISOR_ENABLED", "SUPERVISOR_PROCESS_NAME", "SUPERVISOR_GROUP_NAME",
+                           "SUPERVISOR_SERVER_URL")
+_ENV_KEY: Final = re.compile(r"""(?:^|,)\s*([A-Za-z_][A-Za-z0-9_]*)=(?:"[^"]*"|'[^']*'|[^,]*)""")
+_TAIL_BYTES: Final = 256 * 1024
+
+
+class SupervisorManager:
+    """The supervisord backend; the program section lives in a folder supervisord's [include] reads."""
+
+    backend = Backend.SUPERVISORD
+
+    def __init__(self, runner: Runner, files: Files, machine: Machine, environ: Mapping[str, str],
+                 *, rpc: SupervisorRpc | None = None) -> None:
+        self.runner = runner  # unused: everything goes through the API
+        self.files = files
+        self.machine = machine
+        self.environ = environ
+        self._given_rpc = rpc
+
+    @cached_property
+    def conf(self) -> SupervisorConf:
+        """supervisord's main config (found once)."""
+        return self._given_rpc.conf if self._given_rpc else read_conf(self.files, self.environ)
+
+    @cached_property
+    def rpc(self) -> SupervisorRpc:
+        """The API client."""
+        return self._given_rpc or SupervisorRpc(self.conf)
+
+    def state(self, target: Target) -> ServiceState:
+        """Program state, pid, last exit status and the environment of its process."""
+        info = self._info(target.name)
+        if info is None:
+            return ServiceState(RunState.NOT_LOADED, enabled=False, domain=self.conf.path,
+                                detail=f"supervisord has no program {target.name!r}")
+        pid = int(info.get("pid") or 0) or None
+        state = _STATES.get(str(info.get("statename")), RunState.UNKNOWN)
+        detail = " ".join(str(x) for x in (info.get("statename"), info.get("description"),
+                                           info.get("spawnerr")) if x)
+        env = self._environment(pid, target) if pid else None
+        return ServiceState(state, pid, int(info.get("exitstatus") or 0), True, env, self.conf.path, detail)
+
+    def load(self, target: Target) -> None:
+        """`reread` + `update` for this program; restart it when its section did not change."""
+        self._check_included(target)
+        if target.log_path:  # supervisord does not create the log folder, and fails to spawn without it
+            self.files.mkdir(posixpath.dirname(target.log_path))
+        added, changed, removed = self.rpc.call("supervisor.reloadConfig")[0]
+        name = target.name
+        if name in changed or name in removed:
+            self._remove_group(name)
+        if name in changed or name in added:
+            self.rpc.call("supervisor.addProcessGroup", name)  # autostart=true: supervisord starts it
+        elif self._info(name) is None:
+            raise OllamaSyncError(f"supervisord did not load program {name!r} from {target.path}",
+                                  hint=f"check [include] files in {self.conf.path}")
+        else:
+            self.restart(target)
+
+    def restart(self, target: Target) -> None:
+        """Stop the program (waiting for it to exit), then start it without waiting for startsecs."""
+        self._tolerate(NOT_RUNNING, "supervisor.stopProcess", target.name, True)
+        self._tolerate(ALREADY_STARTED, "supervisor.startProcess", target.name, False)
+
+    def stop(self, target: Target) -> None:
+        """Stop the program and remove its group, so it stays stopped until the next `load`."""
+        if self._info(target.name) is not None:
+            self._remove_group(target.name)
+
+    def log_tail(self, target: Target, lines: int = 200) -> list[str]:
+        """The last lines of the program's stdout log (stderr is redirected into it), oldest first."""
+        info = self._info(target.name)
+        path = str(info.get("stdout_logfile") or "") if info else ""
+        path = path or target.log_path or ""
+        if not path:
+            return []
+        return read_tail(str(self.files.real(path)), lines)
+
+    def _info(self, name: str) -> dict[str, Any] | None:
+        try:
+            info: dict[str, Any] = self.rpc.call("supervisor.getProcessInfo", name)
+        except Fault as fault:
+            if fault.faultCode == BAD_NAME:
+                return None
+            raise _failure(fault, name) from None
+        return info
+
+    def _remove_group(self, name: str) -> None:
+        self._tolerate(BAD_NAME, "supervisor.stopProcessGroup", name, True)
+        self._tolerate(BAD_NAME, "supervisor.removeProcessGroup", name)
+
+    def _tolerate(self, code: int, method: str, *args: Any) -> None:
+        try:
+            self.rpc.call(method, *args)
+        except Fault as fault:
+            if fault.faultCode != code:
+                raise _failure(fault, str(args[0])) from None
+
+    def _check_included(self, target: Target) -> None:
+        if self.conf.includes and not self.conf.includes_path(target.path):
+            folder = posixpath.dirname(target.path)
+            raise OllamaSyncError(
+                f"supervisord does not read {target.path}: [include] files in {self.conf.path} is "
+                + " ".join(self.conf.includes),
+                hint=f"add {folder}/*.conf to [include] files, or set include_dir in [service]")
+        if not self.conf.includes:
+            raise OllamaSyncError(f"{self.conf.path} has no [include] section, so supervisord cannot read "
+                                  f"{target.path}",
+                                  hint=f"add [include] files = {posixpath.dirname(target.path)}/*.conf")
+
+    def _environment(self, pid: int, target: Target) -> tuple[tuple[str, str], ...] | None:
+        """What supervisord passed: the process environment less what it inherited from supervisord itself."""
+        import psutil  # noqa: PLC0415  # only status/apply need it
+
+        try:
+            process = psutil.Process(pid)
+            env = process.environ()
+            parent = process.parent()
+            inherited = parent.environ() if parent is not None else {}
+        except (psutil.Error, OSError):
+            return None  # macOS hides other processes' environments; a process may also just have exited
+        named = set(program_env_keys(self.files.read_text(target.path) or ""))
+        passed = {k: v for k, v in env.items()
+                  if k not in _SUPERVISOR_VARS and (k in named or k.startswith("OLLAMA_") or inherited.get(k) != v)}
+        return tuple(sorted(passed.items()))
+
+
+def program_env_keys(section: str) -> list[str]:
+    """The variable names in a program section's `environment=` line (pure)."""
+    for line in section.splitlines():
+        if line.startswith("environment="):
+            return [m.group(1) for m in _ENV_KEY.finditer(line[len("environment="):])]
+    return []
+
+
+def read_tail(path: str, lines: int) -> list[str]:
+    """The last lines of a text file (reading at most its last 256 KiB); [] when it does not exist."""
+    try:
+        with open(path, "rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, size - _TAIL_BYTES))
+            data = handle.read()
+    except FileNotFoundError:
+        return []
+    text = data.decode("utf-8", errors="replace").splitlines()
+    if len(data) >= _TAIL_BYTES and text:
+        text = text[1:]  # the first line was cut
+    return text[-lines:] if lines else []
+
+
+def _failure(fault: Fault, name: str) -> OllamaSyncError:
+    return OllamaSyncError(f"supervisord: {fault.faultString} (program {name!r})")
