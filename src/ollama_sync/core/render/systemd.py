@@ -4,8 +4,9 @@ Quoting follows systemd.syntax(7) and systemd.exec(5). `Environment=` splits its
 removes quotes and C escapes, and only then expands `%` specifiers; there is no `$` expansion there.
 So each assignment is one double-quoted word with `\\`, `"`, tab and line feed escaped and `%` written
 `%%`. Other control characters are rejected: systemd before v248 refused them in values. ExecStart=
-takes the same word syntax, but expands `$VAR` in arguments while executing the first word verbatim;
-no escape keeps a `$` in the program path exact in both, so such a path is rejected.
+takes the same word syntax, but refuses a program path holding a quote, backslash or control character,
+and expands `$VAR` in argv while executing the path verbatim (no escape keeps a `$` exact in both):
+such paths are rejected.
 `StandardOutput=append:` takes the rest of the line as a path, with only `%` specifiers expanded.
 """
 
@@ -30,14 +31,16 @@ def unsafe_values(env: dict[str, str], target: Target) -> list[Problem]:
     binary = target.binary
     if not binary.startswith("/"):
         problems.append((SERVICE + "binary", "must be an absolute path: systemd does not search your PATH"))
+    elif any(ch in binary for ch in "\\\"'"):
+        problems.append((SERVICE + "binary", "holds a quote or backslash: systemd refuses such an executable "
+                                             "(\"Executable name contains special characters\")"))
     elif "$" in binary:
         problems.append((SERVICE + "binary", "contains '$', which systemd cannot keep exact in ExecStart="))
-    elif "\n" in binary or "\t" in binary:
-        problems.append((SERVICE + "binary", "contains a tab or line break"))
     log = target.log_path
-    if log is not None and (log != log.strip() or "\\" in log):
-        problems.append((SERVICE + "log_path", "starts or ends with white space, or holds a backslash, which "
-                                               "StandardOutput=append: cannot carry"))
+    if log is not None and log != log.strip():
+        problems.append((SERVICE + "log_path", "starts or ends with white space, which systemd strips"))
+    elif log is not None and ".." in log.split("/"):
+        problems.append((SERVICE + "log_path", "has a '..' component; systemd refuses paths that are not normalized"))
     return problems
 
 
@@ -48,11 +51,12 @@ def quote_environment(name: str, value: str) -> str:
 
 
 def exec_word(word: str) -> str:
-    """A word for ExecStart=: double-quoted with C escapes unless plain, `%` doubled (no `$` allowed)."""
+    """The program path for ExecStart=: `%` doubled, double-quoted unless plain.
+
+    unsafe_values has refused quotes, backslashes, `$` and control characters, so quoting is enough.
+    """
     escaped = word.replace("%", "%%")
-    if _PLAIN_WORD.match(word):
-        return escaped
-    return '"' + escaped.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return escaped if _PLAIN_WORD.match(word) else f'"{escaped}"'
 
 
 def render_unit(env: dict[str, str], target: Target, source: str) -> bytes:
