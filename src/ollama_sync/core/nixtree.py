@@ -1,0 +1,105 @@
+"""Nix source → tree-sitter syntax tree, with positions users read (file:line:col) and syntax errors.
+
+tree-sitter and the Nix grammar are imported here only, and only when a .nix file is read, so
+commands on TOML declarations never pay for the import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from ollama_sync.errors import ConfigError, Location
+
+if TYPE_CHECKING:
+    from tree_sitter import Node, Parser
+
+
+@dataclass(frozen=True)
+class Source:
+    """A parsed .nix file: its path, its UTF-8 bytes and the syntax tree's root."""
+
+    path: str
+    data: bytes
+    root: Node
+
+    def text(self, node: Node) -> str:
+        """The source text of node."""
+        return self.data[node.start_byte:node.end_byte].decode("utf-8", errors="replace")
+
+    def location(self, node: Node) -> Location:
+        """node's start as file:line:col, the column counted in characters (1-based)."""
+        return self.location_at(node.start_byte)
+
+    def location_at(self, offset: int) -> Location:
+        """A byte offset as file:line:col."""
+        line_start = self.data.rfind(b"\n", 0, offset) + 1
+        line = self.data.count(b"\n", 0, line_start) + 1
+        col = len(self.data[line_start:offset].decode("utf-8", errors="replace")) + 1
+        return Location(self.path, line, col)
+
+    def line_text(self, offset: int) -> str:
+        """The whole source line holding a byte offset (for excerpts)."""
+        start = self.data.rfind(b"\n", 0, offset) + 1
+        end = self.data.find(b"\n", offset)
+        return self.data[start:end if end >= 0 else len(self.data)].decode("utf-8", errors="replace")
+
+
+@cache
+def _parser() -> Parser:
+    import tree_sitter_nix  # noqa: PLC0415  # lazy: only .nix declarations pay for the import
+    from tree_sitter import Language, Parser  # noqa: PLC0415
+
+    return Parser(Language(tree_sitter_nix.language()))
+
+
+def parse(text: str | bytes, path: str) -> Source:
+    """Parse Nix text; a syntax error is a ConfigError at file:line:col with the line and a caret."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    tree = _parser().parse(data)
+    source = Source(path, data, tree.root_node)
+    bad = first_error(tree.root_node)
+    if bad is not None:
+        raise syntax_error(source, bad)
+    return source
+
+
+def first_error(node: Node) -> Node | None:
+    """The first ERROR or MISSING node under node (document order), or None for a clean tree."""
+    if not node.has_error:
+        return None
+    if node.type == "ERROR" or node.is_missing:
+        return node
+    for child in node.children:
+        found = first_error(child)
+        if found is not None:
+            return found
+    return node  # has_error set without an identifiable child: blame the node itself
+
+
+def syntax_error(source: Source, node: Node) -> ConfigError:
+    """A ConfigError for an ERROR/MISSING node: what was expected or found, with the line and a caret."""
+    if node.is_missing:
+        what = f"missing {node.type!r}"
+    else:
+        snippet = source.text(node).strip().splitlines()
+        what = f"unexpected {snippet[0][:40]!r}" if snippet else "unexpected end of file"
+    return ConfigError(f"Nix syntax error: {what}", location=source.location(node),
+                       excerpt=source.line_text(node.start_byte), hint="fix the syntax at the caret")
+
+
+def field(node: Node, name: str) -> Node | None:
+    """The child in a named field of the grammar (e.g. a binding's "expression")."""
+    child: Any = node.child_by_field_name(name)
+    return child  # type: ignore[no-any-return]
+
+
+def fields(node: Node, name: str) -> list[Node]:
+    """Every child in a named field (e.g. the "attr" parts of an attribute path)."""
+    return list(node.children_by_field_name(name))
+
+
+def named(node: Node) -> list[Node]:
+    """The named children, comments left out."""
+    return [c for c in node.named_children if c.type != "comment"]
