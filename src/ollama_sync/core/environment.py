@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from ollama_sync.core.hostport import split_host_port
 from ollama_sync.core.settings import DEFAULT_PORT, OllamaSettings
 
 
 def format_host(host: str | None, port: int | None) -> str | None:
-    """host and port as one OLLAMA_HOST value ("0.0.0.0:11434", "[::1]:11434"); None when neither is set."""
+    """host and port as one OLLAMA_HOST value ("0.0.0.0:11434", "[::1]:11434"); None when neither is set.
+
+    A host written with its own port ("0.0.0.0:11434") or as a URL is kept as written when no port is set.
+    """
     if host is None and port is None:
         return None
     name = host if host is not None else "127.0.0.1"
+    if "://" in name:  # a URL: kept as written; the port goes in only if one is set
+        return name if port is None else f"{name.rstrip('/')}:{port}"
+    if port is None and split_host_port(name) is not None:
+        return name  # already host:port
     if ":" in name and not name.startswith("["):
-        if "://" in name:  # a URL: kept as written; the port goes in only if it has none
-            return name if port is None else f"{name.rstrip('/')}:{port}"
-        name = f"[{name}]"
+        name = f"[{name}]"  # a bare IPv6 address
     return f"{name}:{port if port is not None else DEFAULT_PORT}"
 
 

@@ -47,15 +47,18 @@ def parse_toml(text: str, path: str) -> dict[str, SourceValue]:
     except tomllib.TOMLDecodeError as exc:
         raise _syntax_error(exc, text, path) from None
     lines = key_lines(text)
-    return {k: _wrap(v, (k,), lines, path) for k, v in data.items()}
+    return {k: _wrap(v, (k,), lines, path, None) for k, v in data.items()}
 
 
-def _wrap(value: object, key: tuple[str, ...], lines: dict[tuple[str, ...], int], path: str) -> SourceValue:
-    loc = Location(path, lines.get(key))
+def _wrap(value: object, key: tuple[str, ...], lines: dict[tuple[str, ...], int], path: str,
+          parent_line: int | None) -> SourceValue:
+    """value with its line; keys inside an inline table (`env = { A = "1" }`) take the table's line."""
+    line = lines.get(key, parent_line)
+    loc = Location(path, line)
     if isinstance(value, dict):
-        return SourceValue({k: _wrap(v, (*key, k), lines, path) for k, v in value.items()}, loc)
+        return SourceValue({k: _wrap(v, (*key, k), lines, path, line) for k, v in value.items()}, loc)
     if isinstance(value, list):
-        return SourceValue([_wrap(v, key, lines, path) for v in value], loc)
+        return SourceValue([_wrap(v, key, lines, path, line) for v in value], loc)
     return SourceValue(value, loc)
 
 

@@ -7,26 +7,33 @@ what is worth knowing.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterator
+from fractions import Fraction
 from typing import Final
 
 from ollama_sync.core import catalog
 from ollama_sync.core.catalog import Reader, Variable, VarKind
 from ollama_sync.core.environment import duplicated_variables, render_environment
 from ollama_sync.core.findings import Finding, Severity, sort_findings
-from ollama_sync.core.hostport import binds_all_interfaces, parse_host, strip_value
-from ollama_sync.core.options import option_by_key
+from ollama_sync.core.hostport import HostPort, binds_all_interfaces, go_parse_ip, parse_host, strip_value
+from ollama_sync.core.options import OPTIONS
 from ollama_sync.core.settings import Declaration
 from ollama_sync.core.version import Version
 from ollama_sync.errors import Location
 
 _NAME_RE: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_GO_DURATION_RE: Final = re.compile(r"[-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+\Z")
-_TRUE: Final = ("1", "t", "T", "TRUE", "true", "True")
+_GO_INT_RE: Final = re.compile(r"[+-]?[0-9]+\Z")
+_DURATION_PART_RE: Final = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|µs|μs|ms|s|m|h)")
+_HOSTNAME_RE: Final = re.compile(r"[A-Za-z0-9._-]+\Z")
+_NS: Final = {"ns": 1, "us": 10**3, "µs": 10**3, "μs": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9,
+              "h": 3600 * 10**9}
+_INT64_MAX: Final = 2**63 - 1
+_TRUE: Final = ("1", "t", "T", "TRUE", "true", "True")  # strconv.ParseBool
 _FALSE: Final = ("0", "f", "F", "FALSE", "false", "False")
 _MEANT_FALSE: Final = ("off", "no", "n", "disable", "disabled", "none", "null", "nil")
+_UNQUANTIZED: Final = ("f16", "f32", "bf16")
+_FA_HINT: Final = "add flash_attention = true (flashAttention = true) to the declaration"
 
 
 def validate(decl: Declaration, version: Version | None = None) -> tuple[Finding, ...]:
@@ -35,18 +42,14 @@ def validate(decl: Declaration, version: Version | None = None) -> tuple[Finding
     env = render_environment(decl.settings)
     findings: list[Finding] = []
     for name, value in env.items():
-        loc = _locate(decl, name)
-        findings.extend(_check_variable(name, value, judged, loc))
+        findings.extend(_check_variable(name, value, judged, _locate(decl, name)))
     findings.extend(_check_combinations(decl, env, judged))
     for name in duplicated_variables(decl.settings):
         findings.append(Finding(
             "duplicate-variable", Severity.ERROR,
             f"{name} is set both by a setting and in the environment table",
             f"remove environment.{name}, or the setting that renders it", _locate(decl, name), name))
-    if decl.settings.port is not None and not 0 < decl.settings.port <= 65535:
-        findings.append(Finding("invalid-port", Severity.ERROR, f"port {decl.settings.port} is not a TCP port",
-                                "use a port from 1 to 65535, e.g. 11434", decl.location_of("port"), "OLLAMA_HOST"))
-    return sort_findings(findings)
+    return sort_findings(_port_at_port_line(decl, findings))
 
 
 def _locate(decl: Declaration, name: str) -> Location | None:
@@ -54,11 +57,19 @@ def _locate(decl: Declaration, name: str) -> Location | None:
     loc = decl.location_of(f"environment.{name}")
     if loc is not None:
         return loc
-    for key in ("host", "port", "models_path", "flash_attention", "kv_cache_type", "context_length",
-                "num_parallel", "keep_alive", "origins", "max_loaded_models"):
-        if option_by_key(key).variable == name and decl.location_of(key) is not None:
-            return decl.location_of(key)
+    for opt in OPTIONS:
+        if opt.variable == name and decl.location_of(opt.key) is not None:
+            return decl.location_of(opt.key)
     return decl.location_of("environment")
+
+
+def _port_at_port_line(decl: Declaration, findings: list[Finding]) -> list[Finding]:
+    """A bad port is reported at the `port` line when the port comes from that setting."""
+    port_loc = decl.location_of("port")
+    if port_loc is None or decl.location_of("environment.OLLAMA_HOST") is not None:
+        return findings
+    return [Finding(f.code, f.severity, f.message, f.hint, port_loc, f.variable) if f.code == "invalid-port"
+            else f for f in findings]
 
 
 def _check_variable(name: str, value: str, version: Version, loc: Location | None) -> Iterator[Finding]:
@@ -72,7 +83,7 @@ def _check_variable(name: str, value: str, version: Version, loc: Location | Non
         return
     var = catalog.lookup(name)
     if var is None:
-        yield from _unknown(name, loc)
+        yield _unknown(name, loc)
         return
     if var.reader is not Reader.SERVER:
         yield Finding("client-only-variable", Severity.WARNING,
@@ -83,116 +94,181 @@ def _check_variable(name: str, value: str, version: Version, loc: Location | Non
     if not var.is_read_by(version):
         yield _lifetime(var, version, loc)
         return
-    if value != value.strip() or (value.strip()[:1] in "\"'" and value.strip()):
+    stripped = strip_value(value)
+    if stripped != value:
         yield Finding("value-stripped", Severity.WARNING,
-                      f"{name}={value!r}: the server strips surrounding spaces and quotes and reads "
-                      f"{strip_value(value)!r}", f"write {strip_value(value)!r}", loc, name)
-    yield from _check_value(var, strip_value(value), version, loc)
+                      f"{name}={value!r}: the server strips surrounding spaces and quotes and reads {stripped!r}",
+                      f"write {stripped!r}", loc, name)
+    yield from _check_value(var, stripped, version, loc)
 
 
-def _unknown(name: str, loc: Location | None) -> Iterator[Finding]:
+def _unknown(name: str, loc: Location | None) -> Finding:
     if not name.startswith("OLLAMA_"):
-        yield Finding("passthrough-variable", Severity.INFO,
-                      f"{name} is not an Ollama variable; it is passed to the server as it is", "", loc, name)
-        return
-    meant = catalog.MISTAKES.get(name)
-    if meant is None:
-        names = [v.name for v in catalog.CATALOG if v.reader is Reader.SERVER]
-        close = difflib.get_close_matches(name, names, n=1, cutoff=0.75)
-        meant = close[0] if close else None
-    hint = f"did you mean {meant}? rename it" if meant else "remove it: no Ollama release reads it"
-    yield Finding("unknown-variable", Severity.WARNING,
-                  f"{name} is not read by `ollama serve`: setting it has no effect", hint, loc, name)
+        return Finding("passthrough-variable", Severity.INFO,
+                       f"{name} is not an Ollama variable; it is passed to the server as it is", "", loc, name)
+    option = catalog.MODEL_OPTIONS.get(name)
+    if option is not None:
+        hint = f"{option} is a per-model option: set PARAMETER {option} in a Modelfile, or pass it per request"
+    else:
+        meant = catalog.MISTAKES.get(name) or _closest(name)
+        hint = f"did you mean {meant}? rename it" if meant else "remove it: no Ollama release reads it"
+    return Finding("unknown-variable", Severity.WARNING,
+                   f"{name} is not read by `ollama serve`: setting it has no effect", hint, loc, name)
+
+
+def _closest(name: str) -> str | None:
+    import difflib  # noqa: PLC0415  # only for unknown names
+
+    names = [var.name for var in catalog.CATALOG if var.reader is Reader.SERVER]
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.75)
+    return close[0] if close else None
 
 
 def _lifetime(var: Variable, version: Version, loc: Location | None) -> Finding:
     if var.removed is not None and version >= var.removed:
         return Finding("removed-variable", Severity.WARNING,
-                       f"{var.name} was removed in Ollama {var.removed}; {version} ignores it",
+                       f"{var.name} has had no effect since Ollama {var.removed}; {version} ignores it",
                        f"remove {var.name}", loc, var.name)
     return Finding("not-yet-available", Severity.WARNING,
-                   f"{var.name} arrived in Ollama {var.since}; the installed {version} ignores it",
+                   f"{var.name} arrived in Ollama {var.since}; {version} ignores it",
                    f"upgrade Ollama to {var.since} or later, or remove {var.name}", loc, var.name)
 
 
 def _check_value(var: Variable, value: str, version: Version, loc: Location | None) -> Iterator[Finding]:
+    if not value:
+        return  # empty means "unset": the default applies
+    default = var.default_at(version)
     match var.kind:
         case VarKind.BOOL:
             yield from _check_bool(var, value, loc)
-        case VarKind.UINT:
-            if value and not value.isdigit():
-                yield Finding("invalid-number", Severity.ERROR,
-                              f"{var.name}={value!r} is not a whole number: the server logs a warning and "
-                              f"uses {var.default}", f"write a decimal number such as {var.default or '1'}",
-                              loc, var.name)
-        case VarKind.DURATION:
-            if value and not (_GO_DURATION_RE.match(value) or re.fullmatch(r"[-+]?\d+", value)):
-                yield Finding("invalid-duration", Severity.ERROR,
-                              f"{var.name}={value!r} is not a duration: the server silently uses "
-                              f"{var.default}", 'write e.g. "30m", "2h", "-1" (forever) or seconds', loc, var.name)
+        case VarKind.UINT if not (value.isascii() and value.isdigit() and int(value) < 2**64):
+            yield Finding("invalid-number", Severity.ERROR,
+                          f"{var.name}={value!r} is not a whole number: the server logs a warning and uses "
+                          f"{default or 'its default'}", f"write a decimal number such as {default or '1'}",
+                          loc, var.name)
+        case VarKind.DURATION if not _is_go_duration(value):
+            yield Finding("invalid-duration", Severity.ERROR,
+                          f"{var.name}={value!r} is not a duration: the server silently uses {default}",
+                          'write e.g. "30m", "2h", "-1" (forever) or a number of seconds', loc, var.name)
         case VarKind.HOST:
             yield from _check_host(var, value, loc)
         case VarKind.ENUM:
             yield from _check_kv_type(var, value, version, loc)
-        case VarKind.LOGLEVEL:
-            if value and value not in _TRUE + _FALSE and not re.fullmatch(r"-?\d+", value):
-                yield Finding("invalid-log-level", Severity.WARNING,
-                              f"{var.name}={value!r} is neither a boolean nor a level: the server logs at INFO",
-                              'write "1" (debug) or "2" (trace)', loc, var.name)
+        case VarKind.LOGLEVEL if value not in _TRUE + _FALSE and not _GO_INT_RE.match(value):
+            yield Finding("invalid-log-level", Severity.WARNING,
+                          f"{var.name}={value!r} is neither a boolean nor a level: the server logs at INFO",
+                          'write "1" (debug) or "2" (trace)', loc, var.name)
+        case VarKind.PATH if not value.startswith("/"):
+            yield Finding("path-not-absolute", Severity.WARNING,
+                          f"{var.name}={value!r} is not an absolute path: service managers expand neither ~ "
+                          "nor $VARIABLES, and a relative path depends on the service's working directory",
+                          "write the full path, e.g. /Users/you/.ollama/models", loc, var.name)
         case _:
             return
 
 
 def _check_bool(var: Variable, value: str, loc: Location | None) -> Iterator[Finding]:
-    if not value or value in _TRUE + _FALSE:
+    if value in _TRUE + _FALSE:
         return
-    severity = Severity.ERROR if value.lower() in _MEANT_FALSE else Severity.WARNING
-    yield Finding("invalid-bool", severity,
-                  f"{var.name}={value!r} is read as TRUE: any value but 0/false/f turns it on",
-                  'write "1" to turn it on or "0" to turn it off', loc, var.name)
+    meant_false = value.lower() in _MEANT_FALSE
+    yield Finding("invalid-bool", Severity.ERROR if meant_false else Severity.WARNING,
+                  f"{var.name}={value!r} is read as TRUE: the server turns it on for any value but "
+                  "0/f/F/false/FALSE/False", 'write "1" to turn it on or "0" to turn it off', loc, var.name)
+
+
+def _is_go_duration(value: str) -> bool:
+    """time.ParseDuration accepts it, else strconv.ParseInt (seconds) does, without overflow."""
+    if _GO_INT_RE.match(value):  # ParseDuration takes only "0" unitless; ParseInt the rest (× 1s)
+        return abs(int(value)) * _NS["s"] <= _INT64_MAX
+    body = value[1:] if value[:1] in "+-" else value
+    total = Fraction(0)
+    pos = 0
+    while pos < len(body):
+        part = _DURATION_PART_RE.match(body, pos)
+        if part is None or part.group(1) in ("", "."):
+            return False
+        total += Fraction(part.group(1)) * _NS[part.group(2)]
+        pos = part.end()
+    return pos > 0 and total <= _INT64_MAX + (value[:1] == "-")
 
 
 def _check_host(var: Variable, value: str, loc: Location | None) -> Iterator[Finding]:
     hp = parse_host(value)
     if hp.port_fallback:
         yield Finding("invalid-port", Severity.ERROR,
-                      f"{var.name}={value!r} has an invalid port: the server listens on {hp.listen}",
-                      "use a port from 1 to 65535", loc, var.name)
-    elif "://" in value and value.split("://", 1)[1].count(":") == 0 and hp.port in (80, 443):
+                      f"{var.name}={value!r} has an invalid port: the server logs a warning and listens on "
+                      f"{hp.listen}", "use a port from 1 to 65535, e.g. 11434", loc, var.name)
+    elif hp.port == 0:
+        yield Finding("invalid-port", Severity.ERROR,
+                      f"{var.name}={value!r} has port 0: the server listens on a random free port",
+                      "use a port from 1 to 65535, e.g. 11434", loc, var.name)
+    elif hp.port_defaulted and hp.scheme in ("http", "https") and "://" in value:
         yield Finding("host-default-port", Severity.WARNING,
                       f"{var.name}={value!r} has a scheme and no port: the server listens on port {hp.port}, "
-                      "not 11434", f"write it without the scheme, or add the port: {hp.host or '0.0.0.0'}:11434",
+                      "not 11434", f"write it without the scheme, or add the port: {_with_port(hp)}",
                       loc, var.name)
+    if not _valid_host(hp):
+        yield Finding("invalid-host", Severity.ERROR,
+                      f"{var.name}={value!r}: the server would try to listen on {hp.listen!r} and fail to start",
+                      'write host = "ADDRESS" and port = PORT separately, e.g. host = "127.0.0.1"', loc, var.name)
+
+
+def _with_port(hp: HostPort) -> str:
+    return HostPort("http", hp.host or "0.0.0.0", 11434).listen
+
+
+def _valid_host(hp: HostPort) -> bool:
+    return hp.host == "" or go_parse_ip(hp.host) is not None or bool(_HOSTNAME_RE.match(hp.host))
 
 
 def _check_kv_type(var: Variable, value: str, version: Version, loc: Location | None) -> Iterator[Finding]:
     allowed = catalog.kv_cache_types(version)
-    if value and value.lower() not in allowed:
+    if value.lower() not in allowed:
         effect = ("the server warns and uses f16" if version < catalog.LLAMA_SERVER_ERA
-                  else "llama-server refuses to start and models fail to load")
+                  else "llama-server refuses it and models fail to load")
         yield Finding("invalid-kv-cache-type", Severity.ERROR,
                       f"{var.name}={value!r} is not accepted by Ollama {version}: {effect}",
                       "use one of: " + ", ".join(allowed), loc, var.name)
 
 
 def _check_combinations(decl: Declaration, env: dict[str, str], version: Version) -> Iterator[Finding]:
-    kv = strip_value(env.get("OLLAMA_KV_CACHE_TYPE", "")).lower()
-    fa = strip_value(env.get("OLLAMA_FLASH_ATTENTION", ""))
-    if kv and kv not in ("f16", "f32", "bf16") and (not fa or fa in _FALSE):
-        yield Finding("kv-cache-without-flash-attention", Severity.WARNING,
-                      f"OLLAMA_KV_CACHE_TYPE={kv} needs flash attention; without it the server ignores it "
-                      "and uses f16 for many models", "ollama-sync set flash_attention true",
-                      _locate(decl, "OLLAMA_KV_CACHE_TYPE"), "OLLAMA_KV_CACHE_TYPE")
+    yield from _check_kv_needs_fa(decl, env, version)
     host = env.get("OLLAMA_HOST")
     if host is not None and binds_all_interfaces(parse_host(host)):
         yield Finding("exposed-all-interfaces", Severity.WARNING,
                       f"OLLAMA_HOST={host} listens on every network interface, and the Ollama API has no "
                       "authentication: anyone who can reach this machine can use it",
-                      "bind to a private address instead, e.g. your Tailscale address: "
-                      "ollama-sync set host $(tailscale ip -4)", _locate(decl, "OLLAMA_HOST"), "OLLAMA_HOST")
+                      'bind to a private address instead, e.g. your Tailscale address: host = "100.x.y.z" '
+                      "(see `tailscale ip -4`)", _locate(decl, "OLLAMA_HOST"), "OLLAMA_HOST")
     origins = [o.strip() for o in strip_value(env.get("OLLAMA_ORIGINS", "")).split(",")]
     if "*" in origins:
         yield Finding("origins-wildcard", Severity.WARNING,
                       "OLLAMA_ORIGINS=* lets every web page you visit call the API from your browser",
-                      "list the origins you need, e.g. origins = [\"https://app.example\"]",
+                      'list the origins you need, e.g. origins = ["https://app.example"]',
                       _locate(decl, "OLLAMA_ORIGINS"), "OLLAMA_ORIGINS")
+
+
+def _check_kv_needs_fa(decl: Declaration, env: dict[str, str], version: Version) -> Iterator[Finding]:
+    """A quantized KV cache needs flash attention; what happens without it depends on the release."""
+    kv = strip_value(env.get("OLLAMA_KV_CACHE_TYPE", "")).lower()
+    if not kv or kv in _UNQUANTIZED or kv not in catalog.kv_cache_types(version):
+        return  # unset, not quantized, or already an invalid-kv-cache-type
+    fa = strip_value(env.get("OLLAMA_FLASH_ATTENTION", ""))
+    loc = _locate(decl, "OLLAMA_KV_CACHE_TYPE")
+    llama_server = version >= catalog.LLAMA_SERVER_ERA
+    if fa in _FALSE:
+        effect = ("llama-server cannot quantize the V cache without it" if llama_server
+                  else "the server ignores the cache type and uses f16")
+        yield Finding("kv-cache-without-flash-attention", Severity.WARNING,
+                      f"OLLAMA_KV_CACHE_TYPE={kv} with flash attention turned off: {effect}",
+                      _FA_HINT, loc, "OLLAMA_KV_CACHE_TYPE")
+    elif not fa and llama_server:
+        yield Finding("kv-cache-without-flash-attention", Severity.INFO,
+                      f"OLLAMA_KV_CACHE_TYPE={kv} without OLLAMA_FLASH_ATTENTION: llama-server turns flash "
+                      "attention on where the GPU supports it; elsewhere the quantized cache fails",
+                      _FA_HINT, loc, "OLLAMA_KV_CACHE_TYPE")
+    elif not fa:
+        yield Finding("kv-cache-without-flash-attention", Severity.WARNING,
+                      f"OLLAMA_KV_CACHE_TYPE={kv} needs flash attention, which is not turned on: for many "
+                      "models the server ignores the cache type and uses f16", _FA_HINT, loc,
+                      "OLLAMA_KV_CACHE_TYPE")
