@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from ollama_sync.app.context import Context
 from ollama_sync.app.prepare import prepare
 from ollama_sync.core import catalog
-from ollama_sync.core.findings import Finding, has_errors
+from ollama_sync.core.findings import Finding, has_errors, sort_findings
 from ollama_sync.core.version import Version
 
 
@@ -32,7 +32,16 @@ class CheckResult:
         return not has_errors(self.findings)
 
 
-def check(ctx: Context, *, version_text: str | None = None) -> CheckResult:
-    """Validate the declaration against the installed (or given) Ollama release."""
+def check(ctx: Context, *, version_text: str | None = None, cross_check: bool = False) -> CheckResult:
+    """Validate the declaration against the installed (or given) Ollama release.
+
+    cross_check (a .nix declaration only): also read it with both the static reader and Nix, and report
+    every value they disagree on.
+    """
     prepared = prepare(ctx, version_text=version_text)
-    return CheckResult(prepared.declaration.source, prepared.findings, prepared.resolved.version)
+    findings = prepared.findings
+    if cross_check:
+        from ollama_sync.app.nixsource import cross_check_loaded  # noqa: PLC0415  # Nix reading is lazy
+
+        findings = sort_findings(findings + cross_check_loaded(ctx, prepared.loaded))
+    return CheckResult(prepared.declaration.source, findings, prepared.resolved.version)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 
 from ollama_sync.app.context import Context
+from ollama_sync.app.declaration import Loaded
 from ollama_sync.core.config import EvalMode, ToolConfig
 from ollama_sync.core.findings import Finding, Severity
 from ollama_sync.core.nixread import DEFAULT_ATTRIBUTES, NixRead, read_nix_text, split_attribute
 from ollama_sync.core.options import IGNORED_NIX_OPTIONS, SourceValue
-from ollama_sync.errors import ConfigError, Location
+from ollama_sync.errors import ConfigError, Location, UsageError
 from ollama_sync.system.nix import Nix, NixValue
 
 Table = dict[str, SourceValue]
@@ -107,6 +108,15 @@ def _table(value: object, located: Table, fallback: Location) -> Table:
         else:
             table[name] = SourceValue(item, loc)
     return table
+
+
+def cross_check_loaded(ctx: Context, loaded: Loaded) -> tuple[Finding, ...]:
+    """Cross-check a loaded declaration; only a .nix declaration (not a flake) can be cross-checked."""
+    source = loaded.declaration.source
+    if not source.endswith(".nix") or is_flake(source):
+        raise UsageError("--cross-check compares the static reader with Nix: it needs a .nix module file "
+                         f"as the declaration, not {source}")
+    return cross_check(ctx, loaded.config, source)
 
 
 def cross_check(ctx: Context, config: ToolConfig, source: str) -> tuple[Finding, ...]:

@@ -19,6 +19,8 @@ COMMANDS: Final[dict[str, tuple[str, str]]] = {
     "check": ("ollama_sync.cli.check", "Validate the declaration against what `ollama serve` reads."),
     "render": ("ollama_sync.cli.render", "Print the service file rendered from the declaration."),
     "plan": ("ollama_sync.cli.plan", "Show what `apply` would change, touching nothing."),
+    "set": ("ollama_sync.cli.set", "Set one setting in the declaration file (Nix or TOML), keeping its layout."),
+    "unset": ("ollama_sync.cli.unset", "Remove one setting from the declaration file, keeping its layout."),
     "memory": ("ollama_sync.cli.memory", "Estimate what the declared settings cost for the models on disk."),
 }
 

@@ -13,10 +13,12 @@ from ollama_sync.cli.output import emit_json, print_findings, summary
 @click.command(name="check")
 @version_option
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
+@click.option("--cross-check", is_flag=True, help="Read a .nix declaration with both the static reader and Nix; "
+              "report every value they disagree on.")
 @click.pass_obj
-def command(ctx: Context, version_text: str | None, strict: bool) -> int:
+def command(ctx: Context, version_text: str | None, strict: bool, cross_check: bool) -> int:
     """Validate the declaration against what `ollama serve` reads; exit 1 on an error-level finding."""
-    result = check(ctx, version_text=version_text)
+    result = check(ctx, version_text=version_text, cross_check=cross_check)
     failed = not result.ok or (strict and bool(result.findings) and
                                any(f.severity.value == "warning" for f in result.findings))
     if ctx.options.json:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -82,9 +82,9 @@ class Nix:
         self.runner = runner
 
     @staticmethod
-    def available() -> bool:
-        """True when nix-instantiate is on PATH."""
-        return shutil.which(NIX_INSTANTIATE) is not None
+    def available(environ: Mapping[str, str]) -> bool:
+        """True when nix-instantiate is on the PATH of environ."""
+        return shutil.which(NIX_INSTANTIATE, path=environ.get("PATH")) is not None
 
     def eval_module(self, file: str, paths: Sequence[Sequence[str]]) -> NixValue:
         """Evaluate a module file called with stub arguments; the first of paths that exists."""
