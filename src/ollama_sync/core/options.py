@@ -165,9 +165,16 @@ def _plain(value: object) -> object:
     return value
 
 
+_KIND_TEXT: Final = {Kind.BOOL: "a boolean (true or false)", Kind.INT: "a whole number", Kind.STR: "a string",
+                      Kind.DURATION: "a duration (\"30m\") or seconds", Kind.STR_LIST: "a list of strings",
+                      Kind.ENV: "a table of strings"}
+_TYPE_TEXT: Final = {"str": "text", "int": "a number", "float": "a number", "bool": "a boolean", "list": "a list",
+                     "dict": "a table"}
+
+
 def _type_error(name: str, kind: Kind, value: object, loc: Location, example: str) -> ConfigError:
-    got = type(value).__name__ if value is not None else "null"
-    return ConfigError(f"{name!r} must be a {kind.value}, not {got} ({value!r})", location=loc,
+    got = "nothing" if value is None else _TYPE_TEXT.get(type(value).__name__, type(value).__name__)
+    return ConfigError(f"{name!r} must be {_KIND_TEXT[kind]}, not {got} ({value!r})", location=loc,
                        hint=f"for example: {name} = {example}")
 
 
