@@ -75,6 +75,13 @@ class Files:
         _fsync_dir(self.real(path).parent)
         return True
 
+    def list_names(self, folder: str) -> list[str]:
+        """The names in a folder, sorted; empty when the folder does not exist."""
+        try:
+            return sorted(entry.name for entry in self.real(folder).iterdir())
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+
     def mkdir(self, path: str) -> Path:
         """Create a folder (and its parents) and return where it really is."""
         real = self.real(path)
