@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 # Characters with a meaning in at least one format, or that no format can hold.
-AWKWARD = list(" \"'%$\\\n\t\r;#=,(){}<>&*:/-\x00\x01\x0b\x0c\x1b\x1f\x7f\x85\xa0\u2028\ufeff\ufffe\U0001f600é日")
+AWKWARD = [*" \"'%$\\\n\t\r;#=,(){}<>&*:/-", *"\x00\x01\x0b\x0c\x1b\x1f\x7f\x85\xa0\u2028\ufeff",
+           *"\ufffe\ufdd0\U0001ffff\U0010fffd\U0001f600é日"]
 TEMPLATES = ["%(here)s", "%(ENV_HOME)s", "%h", "%%", "$HOME", "${X}", "$$", " ;", " #", "\\n", "\\x41", "]]>",
              "-->", "\r\n"]
 

@@ -23,10 +23,18 @@ class SyntaxProblem(ValueError):
     """The text would be refused, warned about or altered by systemd."""
 
 
+def utf8_clean(text: str) -> bool:
+    """systemd's UTF-8 check: besides encoding errors it refuses surrogates and non-characters."""
+    return not any(0xD800 <= ord(c) <= 0xDFFF or 0xFDD0 <= ord(c) <= 0xFDEF or ord(c) & 0xFFFE == 0xFFFE
+                   for c in text)
+
+
 def logical_lines(text: str) -> list[str]:
     """The unit's lines after joining continuations, stripped, without comments and blank lines."""
     if "\r" in text or "\x00" in text:
         raise SyntaxProblem("CR or NUL ends a line in systemd's reader")
+    if not utf8_clean(text):
+        raise SyntaxProblem("not UTF-8 clean: systemd ignores the line")
     out: list[str] = []
     pending = ""
     for raw in text.split("\n"):

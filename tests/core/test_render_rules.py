@@ -23,6 +23,8 @@ ALL = sorted(TARGETS)
     ("systemd-system", "a\x1bb", "control character"),
     ("systemd-system", "a\rb", "control character"),
     ("systemd-dropin", "a\x7f", "control character"),
+    ("systemd-system", "\ufdd0", "non-character"),
+    ("systemd-system", "x\U0001ffff", "non-character"),
     ("supervisord", "a\nb", "line break"),
     ("supervisord", "a\rb", "line break"),
     ("supervisord", "it's \"both\"", "both quote characters"),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ollama_sync.core.render import render
+from ollama_sync.core.render import render, systemd
 from tests.core.render_cases import TARGETS, declaration, expected_env, render_with
 from tests.system.render_tools import (
     INSTALLER_UNIT,
@@ -145,3 +145,12 @@ def test_supervisord_parser_reads_tricky_values_exactly(tmp_path: Path) -> None:
     (proc,) = supervisord_read(rendered.content, tmp_path)
     assert proc.environment == TRICKY  # type: ignore[attr-defined]
     assert shlex.split(proc.command) == [str(binary), "serve"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("value", ["\ufffe", "\ufdd0", "\U0001ffff"])
+def test_systemd_really_refuses_the_non_characters_the_renderer_rejects(value: str, tmp_path: Path) -> None:
+    binary = fake_binary(tmp_path / "bin")
+    target = replace(TARGETS["systemd-system"], binary=str(binary), log_path=None)
+    assert render_with(target, {"OLLAMA_X": value}).content is None
+    unit = _write_unit(tmp_path, systemd.render_unit({"OLLAMA_X": value}, target, "test"))
+    assert "not UTF-8 clean" in systemd_verify(unit)

@@ -3,7 +3,8 @@
 Quoting follows systemd.syntax(7) and systemd.exec(5). `Environment=` splits its value into words,
 removes quotes and C escapes, and only then expands `%` specifiers; there is no `$` expansion there.
 So each assignment is one double-quoted word with `\\`, `"`, tab and line feed escaped and `%` written
-`%%`. Other control characters are rejected: systemd before v248 refused them in values. ExecStart=
+`%%`. Other control characters are rejected: systemd before v248 refused them in values; so are
+Unicode non-characters, which systemd's UTF-8 check refuses (measured with systemd 252). ExecStart=
 takes the same word syntax, but refuses a program path holding a quote, backslash or control character,
 and expands `$VAR` in argv while executing the path verbatim (no escape keeps a `$` exact in both):
 such paths are rejected.
@@ -26,8 +27,14 @@ _PLAIN_WORD: Final = re.compile(r"[A-Za-z0-9_./+:@,=-]+\Z")  # needs no quotes i
 
 def unsafe_values(env: dict[str, str], target: Target) -> list[Problem]:
     """Variables and target fields systemd would reject or alter."""
-    problems: list[Problem] = [(name, "contains a control character systemd rejects (only tab and line feed "
-                                      "can be written)") for name, value in env.items() if _CONTROL.search(value)]
+    problems: list[Problem] = []
+    for name, value in env.items():
+        if _CONTROL.search(value):
+            problems.append((name, "contains a control character systemd rejects (only tab and line feed can be "
+                                   "written)"))
+        elif any(is_noncharacter(ch) for ch in value):
+            problems.append((name, "contains a Unicode non-character (U+FDD0-U+FDEF, U+xFFFE, U+xFFFF), which "
+                                   "systemd refuses as not UTF-8 clean"))
     binary = target.binary
     if not binary.startswith("/"):
         problems.append((SERVICE + "binary", "must be an absolute path: systemd does not search your PATH"))
@@ -42,6 +49,12 @@ def unsafe_values(env: dict[str, str], target: Target) -> list[Problem]:
     elif log is not None and ".." in log.split("/"):
         problems.append((SERVICE + "log_path", "has a '..' component; systemd refuses paths that are not normalized"))
     return problems
+
+
+def is_noncharacter(ch: str) -> bool:
+    """A code point systemd's UTF-8 check refuses although it is valid Unicode."""
+    code = ord(ch)
+    return 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
 
 
 def quote_environment(name: str, value: str) -> str:
