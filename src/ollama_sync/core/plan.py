@@ -108,7 +108,7 @@ def make_plan(
     elif current != new:
         why = "the file does not exist" if current is None else "the file differs from the declaration"
         steps += [Step(StepKind.WRITE, why), Step(StepKind.RELOAD, "the service must read the new file")]
-    elif live is not None and not live.is_running:
+    elif live is not None and not has_process(live):
         steps.append(Step(StepKind.START, f"the service is {live.state.value}"))
     elif live_env_matches is False:
         steps.append(Step(StepKind.RESTART, "the running server has other settings than the file"))
@@ -117,6 +117,11 @@ def make_plan(
         reason = ("up to date: the file matches the declaration"
                   + ("" if live is None else " and the server runs with it"))
     return Plan(path, current, new, tuple(steps), all_findings, reason, foreign)
+
+
+def has_process(live: ServiceState) -> bool:
+    """True when the manager runs a server process (still within its start-up grace time counts)."""
+    return live.pid is not None and live.state in (RunState.RUNNING, RunState.STARTING)
 
 
 def _without_marker(content: bytes) -> list[bytes]:

@@ -72,8 +72,9 @@ class SupervisorManager:
                                 detail=f"supervisord has no program {target.name!r}")
         pid = int(info.get("pid") or 0) or None
         state = _STATES.get(str(info.get("statename")), RunState.UNKNOWN)
-        detail = " ".join(str(x) for x in (info.get("statename"), info.get("description"),
-                                           info.get("spawnerr")) if x)
+        parts = dict.fromkeys(str(x) for x in (info.get("statename"), info.get("description"), info.get("spawnerr"))
+                              if x)  # FATAL's description repeats its spawn error
+        detail = " ".join(parts)
         env = self._environment(pid, target) if pid else None
         return ServiceState(state, pid, int(info.get("exitstatus") or 0), True, env, self.conf.path, detail)
 

@@ -1,0 +1,185 @@
+"""`ollama-sync apply`: the declaration → a verified running server, as one locked, journalled transaction.
+
+validate → lock → (recover an interrupted transaction) → render and plan against the live service →
+nothing to do: "up to date" → confirm → back up the file on disk as a generation → write atomically →
+reload → wait until healthy → verify three views → record; any failure rolls back to the old generation.
+Under --root the file and the state are written inside the root and no service manager is asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ollama_sync.app.context import Context
+from ollama_sync.app.prepare import Prepared, prepare
+from ollama_sync.app.transaction import BringUp, Outcome, Transaction, target_from_json
+from ollama_sync.core.environment import render_environment
+from ollama_sync.core.facts import ServiceState
+from ollama_sync.core.findings import has_errors
+from ollama_sync.core.paths import Target
+from ollama_sync.core.plan import Plan, StepKind, has_process, make_plan
+from ollama_sync.core.settings import Backend
+from ollama_sync.core.verify import runs_declared
+from ollama_sync.errors import LockTimeout, OllamaSyncError
+from ollama_sync.system.health import Progress
+from ollama_sync.system.server_log import parse_server_config
+from ollama_sync.system.service import ServiceManager, manager_for
+from ollama_sync.system.state import StateStore, sha256
+
+SANDBOX_NOTE = "not reloaded: under --root no service manager is asked (the file and state are in the root)"
+Confirm = Callable[[Plan, Target], bool]
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What was done about a transaction a killed process left behind."""
+
+    action: str  # "finished" | "undone" | "discarded"
+    phase: str  # how far it had got
+    generation: int
+    restore: BringUp | None = None
+
+    @property
+    def message(self) -> str:
+        """One line for humans."""
+        what = {"finished": "it had been verified; recorded it as applied",
+                "undone": "restored the version before it",
+                "discarded": "the file had not been written yet; nothing to undo"}[self.action]
+        return f"recovered an interrupted apply (generation {self.generation}, stopped after {self.phase!r}): {what}"
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """What apply did."""
+
+    prepared: Prepared
+    plan: Plan
+    outcome: Outcome | None = None  # the file was switched (or a switch was tried and rolled back)
+    restart: BringUp | None = None  # the file was current; the server was (re)started from it
+    recovered: Recovery | None = None
+    cancelled: bool = False
+    note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when the declared state is in place (or nothing had to change)."""
+        if self.plan.blocked or self.cancelled:
+            return False
+        if self.outcome is not None:
+            return self.outcome.ok
+        return self.restart is None or self.restart.ok
+
+
+def apply(ctx: Context, *, backend: Backend | None = None, version_text: str | None = None,
+          confirm: Confirm | None = None, timeout: float = 60.0, lock_timeout: float = 30.0,
+          progress: Progress | None = None) -> ApplyResult:
+    """Run the transaction; raises LockTimeout, ConfigError (unreadable input) and OllamaSyncError."""
+    prepared = prepare(ctx, backend=backend, version_text=version_text)
+    target = prepared.rendered.target
+    if prepared.rendered.content is None or has_errors(prepared.findings):
+        current = ctx.files.read_bytes(target.path)
+        return ApplyResult(prepared, make_plan(prepared.rendered, current, prepared.findings,
+                                               enabled=prepared.declaration.settings.enable))
+    manager = None if ctx.sandboxed else manager_for(ctx, target.backend)
+    store = StateStore(ctx.files, ctx.machine.state_dir)
+    with store.lock(lock_timeout):
+        tx = Transaction(ctx, store, target, manager, timeout=timeout, progress=progress)
+        tx.crash_point("locked")
+        recovered = recover_locked(ctx, store, timeout=timeout, progress=progress)
+        return _run(tx, prepared, confirm, recovered)
+
+
+def _run(tx: Transaction, prepared: Prepared, confirm: Confirm | None, recovered: Recovery | None) -> ApplyResult:
+    target = tx.target
+    env = render_environment(prepared.declaration.settings)
+    current = tx.ctx.files.read_bytes(target.path)
+    live, matches = _observe(tx.manager, target, env)
+    plan = make_plan(prepared.rendered, current, prepared.findings, enabled=prepared.declaration.settings.enable,
+                     live=live, live_env_matches=matches)
+    if not plan.has_changes:
+        return ApplyResult(prepared, plan, recovered=recovered)
+    if confirm is not None and not confirm(plan, target):
+        return ApplyResult(prepared, plan, recovered=recovered, cancelled=True)
+    kinds = {step.kind for step in plan.steps}
+    note = SANDBOX_NOTE if tx.manager is None else ""
+    old_pid = live.pid if live is not None else None
+    if StepKind.WRITE in kinds:
+        assert plan.new is not None
+        old = tx.backup(current, live, plan.foreign_file)
+        outcome = tx.switch(plan.new, env, prepared.declaration.source, old=old, old_pid=old_pid,
+                            reload=StepKind.RELOAD in kinds, note=note)
+        return ApplyResult(prepared, plan, outcome=outcome, recovered=recovered, note=note)
+    if kinds & {StepKind.STOP, StepKind.REMOVE}:
+        _disable(tx, current, live, plan)
+        return ApplyResult(prepared, plan, recovered=recovered, note=note)
+    if tx.manager is None:
+        return ApplyResult(prepared, plan, recovered=recovered, note=note)
+    restart = tx.bring_up(env, old_pid if StepKind.RESTART in kinds else None, None)
+    return ApplyResult(prepared, plan, restart=restart, recovered=recovered)
+
+
+def _observe(manager: ServiceManager | None, target: Target,
+             env: dict[str, str]) -> tuple[ServiceState | None, bool | None]:
+    """The live service, and whether it runs with the declared environment (None: cannot tell)."""
+    if manager is None:
+        return None, None
+    live = manager.state(target)
+    if not has_process(live):
+        return live, None
+    config = None if live.environment is not None else parse_server_config(manager.log_tail(target, 400))
+    return live, runs_declared(env, live.environment, config)
+
+
+def _disable(tx: Transaction, current: bytes | None, live: ServiceState | None, plan: Plan) -> None:
+    """enable = false: keep the file as a generation, stop the service, remove the file."""
+    tx.backup(current, live, plan.foreign_file)
+    if tx.manager is not None and any(s.kind is StepKind.STOP for s in plan.steps):
+        tx.manager.stop(tx.target)
+    if current is not None:
+        tx.ctx.files.remove(tx.target.path)
+
+
+def recover(ctx: Context, *, lock_timeout: float = 0.0, timeout: float = 60.0,
+            progress: Progress | None = None) -> Recovery | None:
+    """Finish or undo a transaction a killed apply left behind (None: there was none, or one is running)."""
+    store = StateStore(ctx.files, ctx.machine.state_dir)
+    if store.journal() is None:
+        return None
+    try:
+        with store.lock(lock_timeout):
+            return recover_locked(ctx, store, timeout=timeout, progress=progress)
+    except LockTimeout:
+        return None  # a live transaction holds the lock: its journal is not stale
+
+
+def recover_locked(ctx: Context, store: StateStore, *, timeout: float,
+                   progress: Progress | None = None) -> Recovery | None:
+    """recover(), with the lock already held."""
+    journal = store.journal()
+    if journal is None:
+        return None
+    target = target_from_json(journal.target)
+    try:
+        new = store.generation(journal.new_generation)
+    except OllamaSyncError:
+        store.clear_journal()
+        return None
+    if journal.phase == "verified":
+        store.set_result(new.number, "ok")
+        store.clear_journal()
+        return Recovery("finished", journal.phase, new.number)
+    on_disk = ctx.files.read_bytes(target.path)
+    if journal.phase == "begun" and sha256(on_disk) != new.hash:
+        store.set_result(new.number, "interrupted before the file was written")
+        store.clear_journal()
+        return Recovery("discarded", journal.phase, new.number)
+    manager = None if ctx.sandboxed else manager_for(ctx, target.backend)
+    if journal.phase == "begun":
+        manager = None  # written but never loaded: putting the old bytes back is enough
+    tx = Transaction(ctx, store, target, manager, timeout=timeout, progress=progress)
+    old = store.generation(journal.old_generation) if journal.old_generation is not None else None
+    restore = tx.restore(old)
+    store.set_result(new.number, f"interrupted after {journal.phase!r}; undone")
+    store.clear_journal()
+    return Recovery("undone", journal.phase, new.number, restore)

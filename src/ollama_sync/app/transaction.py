@@ -1,0 +1,234 @@
+"""The steps apply, rollback and recovery share: switch the service file, bring the server up, verify, undo.
+
+Every change is journalled in the state directory before it is made, so a killed process leaves enough
+behind for `recover` to finish or undo it; the service file itself is only ever replaced atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Final
+
+from ollama_sync.app.context import Context
+from ollama_sync.core.facts import ServerConfig, ServiceState
+from ollama_sync.core.paths import Target
+from ollama_sync.core.settings import Backend, Scope
+from ollama_sync.core.verify import ApiAnswer, Verification, declared_address, verify
+from ollama_sync.errors import OllamaSyncError, Unreachable
+from ollama_sync.system.health import Health, Progress, wait_healthy
+from ollama_sync.system.ollama_api import OllamaApi, base_url
+from ollama_sync.system.server_log import find_events, lines_since_last_start, parse_server_config
+from ollama_sync.system.service import ServiceManager
+from ollama_sync.system.state import Generation, Journal, StateStore, sha256
+
+CRASH_ENV: Final = "OLLAMA_SYNC_TEST_CRASH_AT"  # tests: SIGKILL ourselves at a named step
+LOG_WAIT_SECONDS: Final = 3.0
+
+
+@dataclass(frozen=True)
+class BringUp:
+    """How starting one version of the file went."""
+
+    ok: bool
+    failed_step: str | None = None  # "reload" | "health" | "verify"
+    reason: str = ""
+    health: Health | None = None
+    verification: Verification | None = None
+    log_lines: tuple[str, ...] = ()  # the server's recognised error lines from this start
+
+    @property
+    def pid(self) -> int | None:
+        """The new server's pid, when the manager reported one."""
+        state = self.health.state if self.health else None
+        return state.pid if state else None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A finished switch: the recorded generation and, on failure, what failed and what rollback did."""
+
+    ok: bool
+    generation: Generation
+    attempt: BringUp | None  # None: the service was not reloaded (sandbox, or only a comment changed)
+    restored: Generation | None = None  # the generation rolled back to
+    restore: BringUp | None = None
+    note: str = ""
+
+
+def target_to_json(target: Target) -> dict[str, Any]:
+    """A Target as journal JSON."""
+    return asdict(target)
+
+
+def target_from_json(data: Mapping[str, object]) -> Target:
+    """The Target a journal names."""
+    fields = dict(data)
+    fields["backend"] = Backend(str(fields["backend"]))
+    fields["scope"] = Scope(str(fields["scope"]))
+    return Target(**fields)  # type: ignore[arg-type]
+
+
+class Transaction:
+    """One locked transaction on one target; manager None means the file is written but no service is touched."""
+
+    def __init__(self, ctx: Context, store: StateStore, target: Target, manager: ServiceManager | None, *,
+                 timeout: float, progress: Progress | None = None) -> None:
+        self.ctx = ctx
+        self.store = store
+        self.target = target
+        self.manager = manager
+        self.timeout = timeout
+        self.progress = progress
+
+    def crash_point(self, step: str) -> None:
+        """Tests only: die here, as a `kill -9` would, when OLLAMA_SYNC_TEST_CRASH_AT names this step."""
+        if self.ctx.environ.get(CRASH_ENV) == step:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def backup(self, old: bytes | None, live: ServiceState | None, foreign: bool) -> Generation | None:
+        """The generation holding the file on disk now (recorded when no kept generation has its bytes)."""
+        if old is None:
+            return None
+        digest = sha256(old)
+        for gen in reversed(self.store.generations()):
+            if gen.hash == digest:
+                return gen
+        source = "found on disk"
+        if foreign:
+            copy = self.store.keep_foreign(self.target.path, old)
+            source = f"found on disk, not written by ollama-sync (copy kept at {copy})"
+        env = dict(live.environment) if live is not None and live.environment is not None else None
+        return self.store.add(old, source=source, result="backup", target=target_to_json(self.target),
+                              environment=env)
+
+    def switch(self, content: bytes, environment: dict[str, str] | None, source: str, *,
+               old: Generation | None, old_pid: int | None, reload: bool = True, note: str = "") -> Outcome:
+        """Write content as the new generation, bring it up, verify; roll back to old when anything fails."""
+        new = self.store.add(content, source=source, result="in progress", target=target_to_json(self.target),
+                             environment=environment)
+        journal = self.store.write_journal(Journal("begun", target_to_json(self.target),
+                                                   old.number if old else None, new.number))
+        self.crash_point("begun")
+        self.ctx.files.write_atomic(self.target.path, content, mode=0o644)
+        journal = self._phase(journal, "written")
+        if self.manager is None or not reload:
+            return self._finish(Outcome(True, self.store.set_result(new.number, "ok"), None, note=note))
+        attempt = self.bring_up(environment, old_pid, journal)
+        if attempt.ok:
+            self._phase(journal, "verified")
+            return self._finish(Outcome(True, self.store.set_result(new.number, "ok"), attempt, note=note))
+        self._phase(journal, "rolling-back")
+        restore = self.restore(old)
+        result = f"rolled back: {attempt.failed_step} failed: {attempt.reason}"
+        if old is None:
+            result = f"failed: {attempt.failed_step} failed: {attempt.reason}; service stopped, file removed"
+        return self._finish(Outcome(False, self.store.set_result(new.number, result), attempt, old, restore))
+
+    def restore(self, old: Generation | None) -> BringUp | None:
+        """Put generation old back and bring it up; without one, stop the service and remove the file."""
+        if old is None:
+            if self.manager is not None:
+                self.manager.stop(self.target)
+            self.ctx.files.remove(self.target.path)
+            return None
+        self.ctx.files.write_atomic(self.target.path, self.store.content(old.number), mode=0o644)
+        if self.manager is None:
+            return None
+        return self.bring_up(old.environment, None, None)
+
+    def bring_up(self, environment: dict[str, str] | None, old_pid: int | None,
+                 journal: Journal | None) -> BringUp:
+        """Reload the service, wait until healthy, verify (environment None: only the default address)."""
+        assert self.manager is not None
+        before = self._tail()
+        try:
+            self.manager.load(self.target)
+        except OllamaSyncError as exc:
+            return BringUp(False, "reload", exc.message, log_lines=self._errors(before))
+        if journal is not None:
+            journal = self._phase(journal, "reloaded")
+        env = environment or {}
+        api = OllamaApi(base_url(declared_address(env)), timeout=0.5)
+        health = wait_healthy(api, self.manager, self.target, timeout=self.timeout, old_pid=old_pid,
+                              progress=self.progress)
+        if not health.ok:
+            errors = self._errors(before)
+            return BringUp(False, "health", _explain(health.reason, errors, api.url), health, log_lines=errors)
+        if journal is not None:
+            self._phase(journal, "healthy")
+        if environment is None:
+            return BringUp(True, health=health)
+        result = self._verify(env, api, health, before)
+        if not result.ok:
+            return BringUp(False, "verify", "; ".join(result.failures()), health, result, self._errors(before))
+        return BringUp(True, health=health, verification=result)
+
+    def _verify(self, env: dict[str, str], api: OllamaApi, health: Health, before: list[str]) -> Verification:
+        assert self.manager is not None
+        config = self._new_server_config(before)
+        state = self.manager.state(self.target)
+        try:
+            answer = ApiAnswer(api.url, api.version())
+        except Unreachable as exc:
+            answer = ApiAnswer(api.url, None, exc.message)
+        return verify(env, state.environment, config, answer)
+
+    def _new_server_config(self, before: list[str]) -> ServerConfig | None:
+        """The `server config` line this start wrote (polled briefly: the manager writes the log itself)."""
+        old = _config_line(before)
+        deadline = time.monotonic() + LOG_WAIT_SECONDS
+        while True:
+            lines = self._tail()
+            line = _config_line(lines)
+            if line is not None and line != old:
+                return parse_server_config(lines)
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.05)
+
+    def _tail(self) -> list[str]:
+        assert self.manager is not None
+        try:
+            return self.manager.log_tail(self.target, 400)
+        except OllamaSyncError:
+            return []
+
+    def _errors(self, before: list[str]) -> tuple[str, ...]:
+        """The recognised error lines this start wrote (`bind: address already in use`, …)."""
+        lines = self._tail()
+        last = before[-1] if before else None
+        if last is not None and last in lines:
+            lines = lines[len(lines) - lines[::-1].index(last):]
+        elif before:
+            lines = lines_since_last_start(lines)
+        texts = dict.fromkeys(event.text for event in find_events(lines))  # a retried start repeats its error
+        return tuple(texts)[-10:]
+
+    def _phase(self, journal: Journal, phase: str) -> Journal:
+        journal = self.store.write_journal(replace(journal, phase=phase))
+        self.crash_point(phase)
+        return journal
+
+    def _finish(self, outcome: Outcome) -> Outcome:
+        self.store.clear_journal()
+        self.crash_point("recorded")
+        return outcome
+
+
+def _explain(reason: str, errors: tuple[str, ...], url: str) -> str:
+    """Name a known cause first: the address being taken is the common one."""
+    if any("address already in use" in line for line in errors):
+        address = url.removeprefix("http://")
+        return f"another process already listens on {address} (bind: address already in use); {reason}"
+    return reason
+
+
+def _config_line(lines: list[str]) -> str | None:
+    config = parse_server_config(lines)
+    if config is None or config.line_number is None:
+        return None
+    return lines[config.line_number - 1]

@@ -1,0 +1,187 @@
+"""ollama-sync's state directory: the apply lock, numbered generations of the service file, and the journal.
+
+    <state_dir>/
+      lock                 filelock: one apply (or rollback, or recovery) at a time
+      lock.owner           pid and start time of the holder, for the LockTimeout message
+      journal.json         present only while a transaction runs (or after it was killed)
+      generations/
+        0007.json          number, time, sha256, source, result, path, backend, environment
+        0007.data          the file's exact bytes
+      foreign/
+        <name>.<time>      files found at the service path that ollama-sync did not write
+
+Every write is atomic (Files.write_atomic); only the last `KEEP` generations are kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import posixpath
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Final
+
+from ollama_sync.errors import LockTimeout, OllamaSyncError
+from ollama_sync.system.files import Files
+
+KEEP: Final = 20
+
+
+def sha256(data: bytes | None) -> str:
+    """Hex SHA-256 of a file's bytes ("" for an absent file)."""
+    return "" if data is None else hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One recorded version of the service file."""
+
+    number: int
+    time: float  # seconds since the epoch
+    hash: str
+    source: str  # the declaration it was rendered from, or how it got here ("found on disk", "rollback to 3")
+    result: str  # "ok", "backup", "in progress", "rolled back: …", "failed: …", "interrupted: …"
+    path: str
+    backend: str
+    environment: dict[str, str] | None = None  # declared variables; None: unknown (a file found on disk)
+    target: dict[str, Any] | None = None  # core.paths.Target fields, so rollback needs no declaration
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (no content)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Journal:
+    """The transaction in flight: what was on disk, what is being written, and how far it got."""
+
+    phase: str  # begun → written → reloaded → healthy → verified → (removed); rolling-back
+    target: dict[str, Any]  # core.paths.Target fields, so recovery needs no declaration
+    old_generation: int | None  # None: there was no file before
+    new_generation: int
+    pid: int = field(default_factory=os.getpid)
+    started: float = field(default_factory=time.time)
+
+
+class StateStore:
+    """Reads and writes the state directory through Files (so --root sandboxes it too)."""
+
+    def __init__(self, files: Files, state_dir: str) -> None:
+        self.files = files
+        self.dir = state_dir
+
+    def _path(self, *parts: str) -> str:
+        return posixpath.join(self.dir, *parts)
+
+    @contextmanager
+    def lock(self, timeout: float) -> Iterator[None]:
+        """Hold the apply lock; LockTimeout names the holder when it is not free within timeout seconds."""
+        import filelock  # noqa: PLC0415  # only transactions need it
+
+        self.files.mkdir(self.dir)
+        lock = filelock.FileLock(str(self.files.real(self._path("lock"))))
+        try:
+            lock.acquire(timeout=timeout)
+        except filelock.Timeout:
+            owner = (self.files.read_text(self._path("lock.owner")) or "").strip()
+            raise LockTimeout(f"another ollama-sync transaction holds the lock ({owner or 'unknown holder'}); "
+                              f"waited {timeout:g} s",
+                              hint="wait for it to finish, or raise --lock-timeout") from None
+        try:
+            self.files.write_atomic(self._path("lock.owner"), f"pid {os.getpid()} since {time.ctime()}\n".encode())
+            yield
+        finally:
+            lock.release()
+
+    # generations
+
+    def generations(self) -> list[Generation]:
+        """Every kept generation, oldest first."""
+        folder = self.files.real(self._path("generations"))
+        if not folder.is_dir():
+            return []
+        found = []
+        for name in sorted(os.listdir(folder)):
+            if name.endswith(".json"):
+                meta = self.files.read_text(self._path("generations", name))
+                try:
+                    found.append(Generation(**json.loads(meta or "")))
+                except (ValueError, TypeError):
+                    continue  # a torn or foreign file: not a generation
+        return sorted(found, key=lambda g: g.number)
+
+    def generation(self, number: int) -> Generation:
+        """One generation; OllamaSyncError when it is not kept."""
+        for gen in self.generations():
+            if gen.number == number:
+                return gen
+        kept = ", ".join(str(g.number) for g in self.generations()) or "none"
+        raise OllamaSyncError(f"no generation {number} (kept: {kept})", hint="see `ollama-sync history`")
+
+    def content(self, number: int) -> bytes:
+        """The exact bytes of a generation."""
+        data = self.files.read_bytes(self._path("generations", f"{number:04d}.data"))
+        if data is None:
+            raise OllamaSyncError(f"generation {number} has lost its content")
+        return data
+
+    def add(self, content: bytes, *, source: str, result: str, target: dict[str, Any],
+            environment: dict[str, str] | None) -> Generation:
+        """Record a new generation (content first, so metadata never points at missing bytes)."""
+        existing = self.generations()
+        number = (existing[-1].number + 1) if existing else 1
+        gen = Generation(number, time.time(), sha256(content), source, result, str(target["path"]),
+                         str(target["backend"]), environment, target)
+        self.files.write_atomic(self._path("generations", f"{number:04d}.data"), content, mode=0o600)
+        self._write_meta(gen)
+        self._prune([*existing, gen])
+        return gen
+
+    def set_result(self, number: int, result: str) -> Generation:
+        """Record how a generation's transaction ended."""
+        gen = replace(self.generation(number), result=result)
+        self._write_meta(gen)
+        return gen
+
+    def _write_meta(self, gen: Generation) -> None:
+        data = json.dumps(gen.to_json(), indent=1, sort_keys=True).encode()
+        self.files.write_atomic(self._path("generations", f"{gen.number:04d}.json"), data, mode=0o600)
+
+    def _prune(self, gens: list[Generation]) -> None:
+        for old in gens[:-KEEP]:
+            self.files.remove(self._path("generations", f"{old.number:04d}.json"))
+            self.files.remove(self._path("generations", f"{old.number:04d}.data"))
+
+    def keep_foreign(self, path: str, content: bytes) -> str:
+        """Keep a copy of a file ollama-sync did not write; return where (a machine path)."""
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        copy = self._path("foreign", f"{posixpath.basename(path)}.{stamp}")
+        self.files.write_atomic(copy, content, mode=0o600)
+        return copy
+
+    # journal
+
+    def journal(self) -> Journal | None:
+        """The interrupted (or running) transaction, if any."""
+        text = self.files.read_text(self._path("journal.json"))
+        if text is None:
+            return None
+        try:
+            return Journal(**json.loads(text))
+        except (ValueError, TypeError):
+            raise OllamaSyncError(f"unreadable journal {self._path('journal.json')}",
+                                  hint="inspect it, then delete it") from None
+
+    def write_journal(self, journal: Journal) -> Journal:
+        """Persist the journal (atomically, so it is always a complete old or new one)."""
+        data = json.dumps(asdict(journal), indent=1, sort_keys=True).encode()
+        self.files.write_atomic(self._path("journal.json"), data, mode=0o600)
+        return journal
+
+    def clear_journal(self) -> None:
+        """The transaction is over."""
+        self.files.remove(self._path("journal.json"))
