@@ -9,7 +9,7 @@ ollama-sync observes of `ollama serve`, from Ollama's source (envconfig, server/
   a taken port gives `Error: listen tcp …: bind: address already in use` and exit 1;
 - answers `/`, `/api/version`, `/api/tags`, `/api/ps`, `/api/pull` (streamed NDJSON), `/api/delete`.
 Failure modes, from STANDIN_FAIL: `exit-at-start`, `slow-start:SECONDS`, `never-healthy`,
-`pull-fail-after:N` (the pull stream breaks after N progress lines).
+`pull-fail-after:N[:K]` (the pull stream breaks after N progress lines; only the first K pulls when K is given).
 Installed models live in `<OLLAMA_MODELS>/standin-models.json`. Standard library only.
 """
 
@@ -148,6 +148,7 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "ollama-standin"
     state = State()
     fail = os.environ.get("STANDIN_FAIL", "")
+    pulls = 0
 
     def log_message(self, format: str, *args: Any) -> None:  # BaseHTTPRequestHandler's name
         log(f"[GIN] {self.command} {self.path}", code=args[1] if len(args) > 1 else "")
@@ -202,6 +203,10 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/x-ndjson")
         self.end_headers()
         fail_after = int(self.fail.split(":")[1]) if self.fail.startswith("pull-fail-after:") else -1
+        with self.state.lock:
+            Handler.pulls += 1
+            if self.fail.count(":") == 2 and Handler.pulls > int(self.fail.split(":")[2]):
+                fail_after = -1  # only the first K pulls fail
         digest = "sha256:" + hashlib.sha256(name.encode()).hexdigest()
         lines: list[dict[str, Any]] = [{"status": "pulling manifest"}]
         lines += [{"status": f"pulling {digest[7:19]}", "digest": digest, "total": 1000, "completed": c}
