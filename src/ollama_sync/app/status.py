@@ -1,0 +1,109 @@
+"""`ollama-sync status`: what is really running, and whether it matches the declaration.
+
+First finishes or undoes a transaction a killed `apply` left behind (app/apply.recover), then observes
+(app/observe) and compares (core/drift). Exit 0 when every view is in sync and the server is healthy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ollama_sync.app.context import Context
+from ollama_sync.app.observe import Observation, Progress, observe
+from ollama_sync.app.prepare import Prepared, prepare
+from ollama_sync.core.drift import SettingRow, all_in_sync, drift_table
+from ollama_sync.core.exit_status import explain_exit_status, is_failure
+from ollama_sync.core.facts import RunState
+from ollama_sync.core.hostport import binds_all_interfaces
+from ollama_sync.core.network import AddressKind
+
+
+@dataclass(frozen=True)
+class StatusResult:
+    """The observation, the settings table, and the verdict."""
+
+    observation: Observation
+    rows: tuple[SettingRow, ...]
+    recovered: str | None = None  # what was done about an interrupted apply
+
+    @property
+    def in_sync(self) -> bool:
+        """True when no view drifts from the declaration (views that could not be read do not count)."""
+        return all_in_sync(self.rows) and self._file_ok
+
+    @property
+    def _file_ok(self) -> bool:
+        obs = self.observation
+        enabled = obs.prepared.declaration.settings.enable
+        return (obs.file_content is not None) == enabled and (obs.file_env is None or not obs.file_env.error)
+
+    @property
+    def healthy(self) -> bool | None:
+        """True when the service runs and answers on the declared address; None when not checked (--root)."""
+        obs = self.observation
+        if not obs.live:
+            return None
+        if not obs.prepared.declaration.settings.enable:
+            return obs.service is None or not obs.service.is_running
+        return bool(obs.service and obs.service.is_running and self.declared_address_answered)
+
+    @property
+    def declared_address_answered(self) -> bool:
+        """True when the server answered where the declaration says it listens."""
+        obs = self.observation
+        listen = obs.listen
+        for probe in obs.answered:
+            if binds_all_interfaces(listen) or listen.host == "localhost":
+                if probe.address.kind is AddressKind.LOOPBACK:
+                    return True
+            elif probe.address.ip == listen.host:
+                return True
+        return False
+
+    @property
+    def ok(self) -> bool:
+        """Exit 0: in sync, and healthy (or not checkable under --root)."""
+        return self.in_sync and self.healthy is not False
+
+    def service_json(self) -> dict[str, Any]:
+        """The `service` object of the JSON document."""
+        obs = self.observation
+        target = obs.prepared.rendered.target
+        state = obs.service
+        uptime = None if obs.started_at is None else round(obs.now - obs.started_at, 1)
+        last = state.last_exit if state else None
+        return {
+            "manager": target.backend.value, "label": target.name, "file": target.path, "checked": obs.live,
+            "state": state.state.value if state else None,
+            "loaded": None if state is None else state.state is not RunState.NOT_LOADED,
+            "running": None if state is None else state.is_running,
+            "pid": state.pid if state else None, "uptime_seconds": uptime,
+            "last_exit": last, "last_exit_meaning": None if last is None else explain_exit_status(last),
+            "last_exit_failed": is_failure(last), "enabled": state.enabled if state else None,
+            "domain": state.domain if state else None, "detail": state.detail if state else obs.skipped,
+        }
+
+
+def status(ctx: Context, *, progress: Progress | None = None) -> StatusResult:
+    """Recover an interrupted apply if one is pending, observe every view, build the settings table."""
+    prepared = prepare(ctx)
+    recovered = None
+    if not ctx.sandboxed:
+        recovered = _recover(ctx, progress)
+    return status_from(prepared, observe(ctx, prepared, progress), recovered)
+
+
+def status_from(prepared: Prepared, obs: Observation, recovered: str | None = None) -> StatusResult:
+    """The settings table and verdict for an observation."""
+    file_env = obs.file_env.env if obs.file_env is not None else ({} if obs.file_content is None else None)
+    manager_env = None if obs.service is None or obs.service.environment is None else dict(obs.service.environment)
+    rows = drift_table(prepared.declaration, obs.declared_env, file_env, manager_env, obs.server_config)
+    return StatusResult(obs, rows, recovered)
+
+
+def _recover(ctx: Context, progress: Progress | None) -> str | None:
+    from ollama_sync.app.apply import recover  # noqa: PLC0415  # only when a journal may exist
+
+    done = recover(ctx, progress=progress)
+    return None if done is None else done.message

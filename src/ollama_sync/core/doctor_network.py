@@ -1,0 +1,175 @@
+"""Doctor checks about the network: who holds the port, other Ollama servers, reachability and exposure."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Final
+
+from ollama_sync.core.findings import Finding, Severity
+from ollama_sync.core.hostport import binds_all_interfaces, is_loopback, parse_host
+from ollama_sync.core.network import AddressKind, Listener, has_public_address, is_tailscale_ip
+from ollama_sync.core.observed import OllamaProcess, ServerKind
+
+if TYPE_CHECKING:
+    from ollama_sync.core.doctor import DoctorFacts
+
+QUIT_APP: Final = ("osascript -e 'tell app \"Ollama\" to quit' (and remove Ollama from System Settings → "
+                   "General → Login Items)")
+
+
+def network_findings(facts: DoctorFacts) -> Iterator[Finding]:
+    """Port, other-server, reachability and exposure findings."""
+    holders = _foreign_listeners(facts)
+    yield from (_port_taken(facts, item) for item in holders)
+    yield from _other_servers(facts, {item.pid for item in holders})
+    yield from _other_services(facts)
+    yield from _reachability(facts)
+    yield from _exposure(facts)
+
+
+def _foreign_listeners(facts: DoctorFacts) -> list[Listener]:
+    listeners = facts.port_listeners or ()
+    seen: set[int | None] = set()
+    foreign = []
+    for item in listeners:
+        if item.pid in facts.our_pids or item.pid in seen:
+            continue
+        seen.add(item.pid)
+        foreign.append(item)
+    return foreign
+
+
+def _process(facts: DoctorFacts, pid: int | None) -> OllamaProcess | None:
+    return next((p for p in facts.processes or () if p.pid == pid), None)
+
+
+def _stop_command(process: OllamaProcess | None, pid: int | None) -> str:
+    if process is not None and process.kind is ServerKind.DESKTOP_APP:
+        return QUIT_APP
+    if process is not None and process.kind is ServerKind.HOMEBREW:
+        return "brew services stop ollama"
+    return f"kill {pid}" if pid is not None else "stop the program that listens there"
+
+
+def _port_taken(facts: DoctorFacts, item: Listener) -> Finding:
+    port = facts.listen.port
+    who = f"pid {item.pid} ({item.command or 'unknown command'})" if item.pid is not None else "another user's process"
+    fix = f"{_stop_command(_process(facts, item.pid), item.pid)}, or move the service: ollama-sync set port {port + 1}"
+    return Finding("port-taken", Severity.ERROR,
+                   f"port {port} is held by {who} on {item.address}, not by the {facts.target.name} service", fix)
+
+
+def _other_servers(facts: DoctorFacts, reported: set[int | None]) -> Iterator[Finding]:
+    for process in facts.processes or ():
+        if process.pid in facts.our_pids or process.pid in reported:
+            continue
+        if process.is_app:
+            yield Finding("desktop-app-running", Severity.ERROR,
+                          f"the Ollama desktop app runs (pid {process.pid}): it starts its own server and kills "
+                          "other `ollama serve` processes when it cannot bind the port", QUIT_APP)
+        elif process.kind is ServerKind.DESKTOP_APP:
+            yield Finding("other-ollama-server", Severity.ERROR,
+                          f"the desktop app's server runs (pid {process.pid}: {process.command}): two servers "
+                          "fight over one port and one models folder", QUIT_APP)
+        else:
+            source = "Homebrew's service" if process.kind is ServerKind.HOMEBREW else "another `ollama serve`"
+            yield Finding("other-ollama-server", Severity.WARNING,
+                          f"{source} runs (pid {process.pid}: {process.command}) besides the "
+                          f"{facts.target.name} service", _stop_command(process, process.pid))
+
+
+def _other_services(facts: DoctorFacts) -> Iterator[Finding]:
+    if facts.homebrew_plist and facts.target.name != "homebrew.mxcl.ollama":
+        yield Finding("homebrew-service", Severity.WARNING,
+                      f"Homebrew's service for Ollama is installed ({facts.homebrew_plist}): it starts a second "
+                      "server on the same port at login", "brew services stop ollama")
+    if facts.installer_unit:
+        yield Finding("installer-unit", Severity.WARNING,
+                      f"Ollama's installer unit {facts.installer_unit} also runs `ollama serve` on this machine",
+                      "sudo systemctl disable --now ollama")
+
+
+def _declared_ip(facts: DoctorFacts) -> str | None:
+    """The declared host when it is an IP literal (not all interfaces)."""
+    host = facts.listen.host
+    if binds_all_interfaces(facts.listen):
+        return None
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return None
+
+
+def _reachability(facts: DoctorFacts) -> Iterator[Finding]:
+    if not facts.live or not facts.addresses:
+        return
+    host = _declared_ip(facts)
+    ours = {a.ip for a in facts.addresses}
+    if host is not None and host not in ours and not is_loopback(facts.listen):
+        hint = _private_host_hint(facts)
+        yield Finding("declared-host-not-local", Severity.ERROR,
+                      f"OLLAMA_HOST names {host}, which is not an address of this machine: the server cannot "
+                      "listen there", hint, variable="OLLAMA_HOST")
+        return
+    state = facts.service
+    if state is None or not state.is_running:
+        return
+    if not any(_is_declared_probe(facts, p.address.ip, p.address.kind) for p in facts.probes if p.answered):
+        yield Finding("server-not-answering", Severity.ERROR,
+                      f"the service runs (pid {state.pid}) but the API does not answer on {facts.listen.listen}",
+                      facts.fixes.logs())
+
+
+def _is_declared_probe(facts: DoctorFacts, ip: str, kind: AddressKind) -> bool:
+    if binds_all_interfaces(facts.listen) or facts.listen.host == "localhost":
+        return kind is AddressKind.LOOPBACK or not is_loopback(facts.listen)
+    return ip == _declared_ip(facts)
+
+
+def _private_host_hint(facts: DoctorFacts) -> str:
+    ts = facts.tailscale
+    if ts is not None and ts.running:
+        ipv4 = next((ip for ip in ts.ips if "." in ip), ts.ips[0])
+        return f"ollama-sync set host {ipv4} (this machine's Tailscale address)"
+    return "ollama-sync set host 127.0.0.1"
+
+
+def _means_tailscale(facts: DoctorFacts) -> bool:
+    host = facts.listen.host
+    ts = facts.tailscale
+    return is_tailscale_ip(host) or (ts is not None and ts.dns_name is not None
+                                     and host.rstrip(".") == ts.dns_name)
+
+
+def _exposure(facts: DoctorFacts) -> Iterator[Finding]:
+    resolved = facts.server_config.get("OLLAMA_HOST") if facts.server_config else None
+    all_interfaces = binds_all_interfaces(facts.listen) or (
+        resolved is not None and binds_all_interfaces(parse_host(resolved)))
+    answered = [p for p in facts.probes if p.answered]
+    public = [p.address.ip for p in answered if p.address.kind is AddressKind.PUBLIC]
+    if public or (all_interfaces and has_public_address(facts.addresses)):
+        where = ", ".join(public) or ", ".join(a.ip for a in facts.addresses if a.kind is AddressKind.PUBLIC)
+        yield Finding("exposed-to-public-network", Severity.ERROR,
+                      f"the API (no authentication) is reachable on the public address {where}",
+                      _private_host_hint(facts), variable="OLLAMA_HOST")
+    tailnet_only = _means_tailscale(facts)
+    if tailnet_only or (not all_interfaces and is_loopback(facts.listen)):
+        lan = [p.address.ip for p in answered if p.address.kind is AddressKind.LAN]
+        if lan:
+            meant = "Tailscale only" if tailnet_only else "this machine only"
+            yield Finding("reachable-from-lan", Severity.WARNING,
+                          f"the API answers on the LAN address {', '.join(lan)} although the declaration "
+                          f"binds {facts.listen.host} ({meant})",
+                          "ollama-sync apply (restarts the server on the declared address); if another server "
+                          "answers there, see other-ollama-server", variable="OLLAMA_HOST")
+    yield from _origins(facts)
+
+
+def _origins(facts: DoctorFacts) -> Iterator[Finding]:
+    resolved = facts.server_config.get("OLLAMA_ORIGINS") if facts.server_config else None
+    declared = facts.declared_env.get("OLLAMA_ORIGINS", "")
+    if resolved and "*" in resolved.strip("[]").split() and "*" not in declared.split(","):
+        yield Finding("origins-wildcard", Severity.WARNING,
+                      "the running server accepts requests from every web origin (OLLAMA_ORIGINS has *), "
+                      "which the declaration does not ask for", "ollama-sync apply", variable="OLLAMA_ORIGINS")
