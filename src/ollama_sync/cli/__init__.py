@@ -19,6 +19,8 @@ COMMANDS: Final[dict[str, tuple[str, str]]] = {
     "check": ("ollama_sync.cli.check", "Validate the declaration against what `ollama serve` reads."),
     "render": ("ollama_sync.cli.render", "Print the service file rendered from the declaration."),
     "plan": ("ollama_sync.cli.plan", "Show what `apply` would change, touching nothing."),
+    "status": ("ollama_sync.cli.status", "Show what really runs and whether it matches the declaration."),
+    "doctor": ("ollama_sync.cli.doctor", "Run every check; print findings with the exact fix for each."),
     "apply": ("ollama_sync.cli.apply", "Apply the declaration: one verified transaction, rolled back on failure."),
     "rollback": ("ollama_sync.cli.rollback", "Restore an earlier generation of the service file."),
     "history": ("ollama_sync.cli.history", "List the recorded generations of the service file."),
