@@ -61,7 +61,8 @@ def load(ctx: Context) -> Loaded:
         table, findings, files = read_source(ctx, config, source)
     settings, locations, option_findings = build_settings(
         table, origin=Location(source), strict=not source.endswith(".nix"))
-    decl = Declaration(settings=settings, service=config.service, source=source, locations=locations)
+    decl = Declaration(settings=settings, service=config.service, source=source,
+                       locations=locations + config.service_locations)
     return Loaded(config, decl, findings + option_findings, files)
 
 
