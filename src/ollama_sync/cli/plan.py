@@ -1,6 +1,14 @@
-"""`ollama-sync plan`: findings, then the diff and steps `apply` would take."""
+"""`ollama-sync plan`: findings, then the diff and steps `apply` would take.
+
+Exit status: 0 ok (changes or not), 1 blocked by an error-level finding, 2 invalid configuration or usage.
+With --detailed-exitcode, Terraform's meaning: 0 no changes, 1 any error (invalid configuration and
+command-line mistakes included), 2 changes pending.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 import click
 
@@ -9,9 +17,41 @@ from ollama_sync.app.plan import PlanResult, plan
 from ollama_sync.cli.options import backend_option, version_option
 from ollama_sync.cli.output import colour_diff, emit_json, print_findings, summary
 from ollama_sync.core.settings import Backend
+from ollama_sync.errors import OllamaSyncError
+
+_DETAILED = "--detailed-exitcode"
 
 
-@click.command(name="plan")
+class _DetailedUsageError(click.ClickException):
+    """A command-line mistake under --detailed-exitcode: shown as usual, but exit 1 (2 means "changes")."""
+
+    exit_code = 1
+
+    def __init__(self, original: click.UsageError) -> None:
+        super().__init__(original.message)
+        self.original = original
+
+    def show(self, file: Any = None) -> None:
+        """Show the original usage error."""
+        self.original.show(file)
+
+
+class PlanCommand(click.Command):
+    """The plan command: a usage error under --detailed-exitcode exits 1, not 2."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        """Parse the arguments; re-raise a usage error with exit status 1 when --detailed-exitcode was given."""
+        given: Sequence[str] = tuple(args)
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            if _DETAILED in given:
+                raise _DetailedUsageError(exc) from None
+            raise
+
+
+@click.command(name="plan", cls=PlanCommand)
 @backend_option
 @version_option
 @click.option("--detailed-exitcode", is_flag=True,
@@ -19,7 +59,12 @@ from ollama_sync.core.settings import Backend
 @click.pass_obj
 def command(ctx: Context, backend: str | None, version_text: str | None, detailed_exitcode: bool) -> int:
     """Show the findings and the unified diff between the file on disk and the rendered one."""
-    result = plan(ctx, backend=Backend(backend) if backend else None, version_text=version_text)
+    try:
+        result = plan(ctx, backend=Backend(backend) if backend else None, version_text=version_text)
+    except OllamaSyncError as exc:
+        if detailed_exitcode:
+            exc.exit_code = 1  # Terraform's meaning: 1 is any error, invalid configuration included
+        raise
     p = result.plan
     if ctx.options.json:
         emit_json("plan", _json(result))
