@@ -112,6 +112,11 @@ def write_gguf(path: Path, a: Arch, *, vocab: int | None = None, weight_type: Q 
     return path.stat().st_size
 
 
+def _head(path: Path, size: int = 1 << 20) -> bytes:
+    with path.open("rb") as handle:  # never the whole (sparse, multi-GiB) file
+        return handle.read(size)
+
+
 def _rows(shape: tuple[int, ...]) -> int:
     rows = 1
     for dim in shape[1:]:
@@ -122,7 +127,7 @@ def _rows(shape: tuple[int, ...]) -> int:
 def install(models: Path, name: str, blob_source: Path | bytes, *, tag: str = "latest",
             host: str = "registry.ollama.ai", namespace: str = "library") -> Path:
     """Place a model in Ollama's layout: the blob under blobs/sha256-<hex>, a manifest naming it."""
-    content = blob_source if isinstance(blob_source, bytes) else blob_source.read_bytes()[:1 << 20]
+    content = blob_source if isinstance(blob_source, bytes) else _head(blob_source)
     digest = hashlib.sha256(content + name.encode()).hexdigest()
     blobs = models / "blobs"
     blobs.mkdir(parents=True, exist_ok=True)
@@ -142,3 +147,13 @@ def install(models: Path, name: str, blob_source: Path | bytes, *, tag: str = "l
                    {"mediaType": "application/vnd.ollama.image.template", "digest": f"sha256:{'1' * 64}",
                     "size": 10}]}))
     return blob
+
+
+def build_models_dir(root: Path, vocab: int = 1000) -> Path:
+    """A models folder holding llama-3 8B, gemma3 12B and qwen2.5 7B headers (small vocabulary, sparse data)."""
+    models = root / "models"
+    for name, arch in (("llama3.1", LLAMA3_8B), ("gemma3", GEMMA3_12B), ("qwen2.5", QWEN25_7B)):
+        source = root / f"{name}.gguf"
+        write_gguf(source, arch, vocab=vocab)
+        install(models, name, source)
+    return models
