@@ -27,6 +27,7 @@ COMMANDS: Final[dict[str, tuple[str, str]]] = {
     "set": ("ollama_sync.cli.set", "Set one setting in the declaration file (Nix or TOML), keeping its layout."),
     "unset": ("ollama_sync.cli.unset", "Remove one setting from the declaration file, keeping its layout."),
     "import": ("ollama_sync.cli.import_", "Write the declaration equivalent to an existing service."),
+    "models": ("ollama_sync.cli.models", "Pull the declared models the server lacks (models sync)."),
     "memory": ("ollama_sync.cli.memory", "Estimate what the declared settings cost for the models on disk."),
 }
 
