@@ -44,3 +44,20 @@ def test_find_model_adds_latest_and_accepts_full_names(tmp_path: Path) -> None:
 
 def test_no_models_folder_is_no_models(tmp_path: Path) -> None:
     assert list_models(tmp_path / "absent") == ()
+
+
+def test_model_info_is_cached_by_blob_and_reused(tmp_path: Path) -> None:
+    from ollama_sync.system.files import Files  # noqa: PLC0415
+    from ollama_sync.system.model_info_cache import cached_model_info  # noqa: PLC0415
+    from tests.gguf_models import QWEN25_7B, write_gguf  # noqa: PLC0415
+
+    source = tmp_path / "q.gguf"
+    write_gguf(source, QWEN25_7B, vocab=300)
+    blob = install(tmp_path / "models", "qwen2.5", source)
+    state = str(tmp_path / "state")
+    first = cached_model_info(blob, Files(None), state)
+    (entry,) = (tmp_path / "state" / "model-info").iterdir()
+    with blob.open("r+b") as handle:  # the header is gone: only the cache can answer now
+        handle.write(b"\0" * 64)
+    assert cached_model_info(blob, Files(None), state) == first
+    assert entry.name == f"v1-{blob.name}.json"

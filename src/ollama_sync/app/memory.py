@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Final
 
 from ollama_sync.app.context import Context
@@ -23,6 +25,21 @@ from ollama_sync.system.models import InstalledModel, find_model, list_models
 DEFAULT_MODELS: Final = "~/.ollama/models"
 SWEEP_MIN: Final = 2048
 SWEEP_MAX: Final = 131072
+
+
+InfoReader = Callable[[Path], ModelInfo]
+
+
+def _read_uncached(blob: Path) -> ModelInfo:
+    return model_info(read_header(blob))
+
+
+def info_reader(ctx: Context) -> InfoReader:
+    """Model facts by blob, cached in the state directory (blobs are content-addressed)."""
+    from ollama_sync.system.model_info_cache import cached_model_info  # noqa: PLC0415
+
+    state = ctx.machine.state_dir
+    return lambda blob: cached_model_info(blob, ctx.files, state)
 
 
 @dataclass(frozen=True)
@@ -89,9 +106,10 @@ def run_memory(ctx: Context, names: tuple[str, ...] = (), what_if: WhatIf = What
     host = _host(ctx, what_if)
     requested = _apply(requested_from_env(render_environment(decl.settings)), what_if)
     version = prepared.resolved.version
+    reader = info_reader(ctx)
     rows, findings = [], []
     for model in chosen:
-        row, found = assess(model, requested, version, host, sweep=sweep)
+        row, found = assess(model, requested, version, host, read_info=reader, sweep=sweep)
         rows.append(row)
         findings.extend(_locate_all(found, decl))
     together = _together(rows, requested, host)
@@ -109,8 +127,9 @@ def memory_findings(ctx: Context, prepared: Prepared) -> tuple[Finding, ...]:
     host = _host(ctx, WhatIf())
     requested = requested_from_env(render_environment(decl.settings))
     found: list[Finding] = []
+    reader = info_reader(ctx)
     for model in installed:
-        _, model_findings = assess(model, requested, prepared.resolved.version, host)
+        _, model_findings = assess(model, requested, prepared.resolved.version, host, read_info=reader)
         found.extend(f for f in model_findings if f.code in ("memory-does-not-fit", "memory-spills-to-cpu"))
     return sort_findings(_locate_all(found, decl))
 
@@ -124,7 +143,7 @@ def models_path(ctx: Context, decl: Declaration) -> str:
 
 
 def assess(model: InstalledModel, requested: Requested, version: Version | None, host: HostMemory, *,
-           sweep: bool = False) -> tuple[ModelRow, list[Finding]]:
+           read_info: InfoReader = _read_uncached, sweep: bool = False) -> tuple[ModelRow, list[Finding]]:
     """Read one model's header and estimate it; problems become findings naming the file."""
     if model.blob is None or model.problem:
         code = "memory-blob-missing" if "missing" in model.problem else "memory-bad-manifest"
@@ -132,7 +151,7 @@ def assess(model: InstalledModel, requested: Requested, version: Version | None,
             code, Severity.ERROR, f"{model.name}: {model.problem}", "re-pull it: ollama pull " + model.name,
             Location(str(model.manifest)))]
     try:
-        info = model_info(read_header(model.blob))
+        info = read_info(model.blob)
     except (GgufError, OSError) as exc:
         return ModelRow(model.name, str(model.blob)), [Finding(
             "memory-bad-gguf", Severity.ERROR, f"{model.name}: cannot read the GGUF header: {exc}",
