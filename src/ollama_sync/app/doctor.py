@@ -7,6 +7,7 @@ from core/doctor on the observed facts, and from the memory planner for installe
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from ollama_sync.app.prepare import Prepared, prepare
 from ollama_sync.app.status import StatusResult, status_from
 from ollama_sync.core.doctor import DoctorFacts, LogNote, diagnose
 from ollama_sync.core.findings import Finding, has_errors, sort_findings
-from ollama_sync.core.observed import Account
+from ollama_sync.core.observed import Account, ManagerJob
 from ollama_sync.core.paths import expand_home
 from ollama_sync.core.settings import Backend, Scope
 from ollama_sync.core.validate import validate
@@ -112,8 +113,8 @@ def gather_facts(ctx: Context, prepared: Prepared, result: StatusResult) -> Doct
         live=obs.live, service=obs.service, manager_problems=obs.problems, log_notes=_log_notes(obs),
         server_config=obs.server_config, rows=result.rows, installed_version=prepared.resolved.version,
         api_version=obs.api_version, addresses=obs.addresses, probes=obs.probes, tailscale=obs.tailscale,
-        port_listeners=local.get("listeners"), our_pids=local.get("ours", frozenset()),
-        processes=local.get("processes"), homebrew_plist=_homebrew_plist(ctx),
+        port_listeners=local.get("listeners"), other_jobs=local.get("jobs") or (),
+        our_pids=local.get("ours", frozenset()), processes=local.get("processes"), homebrew_plist=_homebrew_plist(ctx),
         installer_unit=_installer_unit(ctx, prepared), models_path=models,
         models_chain=permissions.stat_chain(ctx.files, models), service_account=account, service_user=user)
 
@@ -124,12 +125,24 @@ def _local_facts(ctx: Context, obs: Observation) -> dict[str, Any]:
 
     pid = obs.service.pid if obs.service else None
     port = obs.listen.port
-    results = parallel({
+    tasks: dict[str, Callable[[], Any]] = {
         "listeners": lambda: tuple(ports.listeners_on(port, ctx.runner)),
         "processes": processes.ollama_processes,
         "ours": lambda: processes.descendants(pid) if pid else frozenset(),
-    }, LOCAL_BUDGET)
+    }
+    if ctx.machine.system == "Darwin":
+        tasks["jobs"] = lambda: other_launchd_jobs(ctx, obs.prepared.rendered.target.name)
+    results = parallel(tasks, LOCAL_BUDGET)
     return {name: expected(value) for name, value in results.items()}
+
+
+def other_launchd_jobs(ctx: Context, ours: str) -> tuple[ManagerJob, ...]:
+    """`launchctl list` rows whose label names Ollama, other than our own job."""
+    from ollama_sync.system.launchctl_parse import parse_list  # noqa: PLC0415
+
+    done = ctx.runner.run(["launchctl", "list"], ok_codes=None, timeout=3)
+    return tuple(ManagerJob(e.label, e.pid, e.status) for e in parse_list(done.stdout)
+                 if "ollama" in e.label.lower() and e.label != ours)
 
 
 def _log_notes(obs: Observation) -> tuple[LogNote, ...]:

@@ -21,6 +21,7 @@ from ollama_sync.core.hostport import HostPort
 from ollama_sync.core.network import Address, Listener, Probe, TailscaleSelf
 from ollama_sync.core.observed import (
     Account,
+    ManagerJob,
     OllamaProcess,
     PathStat,
     is_group_or_world_writable,
@@ -72,6 +73,7 @@ class DoctorFacts:
     port_listeners: tuple[Listener, ...] | None = None
     our_pids: frozenset[int] = field(default_factory=frozenset)
     processes: tuple[OllamaProcess, ...] | None = None
+    other_jobs: tuple[ManagerJob, ...] = ()  # launchd jobs naming Ollama that are not ours
     homebrew_plist: str | None = None  # path of homebrew.mxcl.ollama.plist when present
     installer_unit: str | None = None  # Linux: Ollama's installer unit when it is not ours
     models_path: str = ""

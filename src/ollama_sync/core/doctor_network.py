@@ -6,10 +6,11 @@ import ipaddress
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Final
 
+from ollama_sync.core.exit_status import explain_exit_status
 from ollama_sync.core.findings import Finding, Severity
 from ollama_sync.core.hostport import binds_all_interfaces, is_loopback, parse_host
 from ollama_sync.core.network import AddressKind, Listener, has_public_address, is_tailscale_ip
-from ollama_sync.core.observed import OllamaProcess, ServerKind
+from ollama_sync.core.observed import ManagerJob, OllamaProcess, ServerKind, job_kind
 
 if TYPE_CHECKING:
     from ollama_sync.core.doctor import DoctorFacts
@@ -80,6 +81,8 @@ def _other_servers(facts: DoctorFacts, reported: set[int | None]) -> Iterator[Fi
 
 
 def _other_services(facts: DoctorFacts) -> Iterator[Finding]:
+    for job in facts.other_jobs:
+        yield _other_job(facts, job)
     if facts.homebrew_plist and facts.target.name != "homebrew.mxcl.ollama":
         yield Finding("homebrew-service", Severity.WARNING,
                       f"Homebrew's service for Ollama is installed ({facts.homebrew_plist}): it starts a second "
@@ -88,6 +91,18 @@ def _other_services(facts: DoctorFacts) -> Iterator[Finding]:
         yield Finding("installer-unit", Severity.WARNING,
                       f"Ollama's installer unit {facts.installer_unit} also runs `ollama serve` on this machine",
                       "sudo systemctl disable --now ollama")
+
+
+def _other_job(facts: DoctorFacts, job: ManagerJob) -> Finding:
+    kind = job_kind(job.label)
+    state = f"running, pid {job.pid}" if job.pid else "loaded, not running"
+    if job.last_exit not in (None, 0):
+        state += f", last exit {job.last_exit}: {explain_exit_status(job.last_exit or 0)}"
+    fix = {ServerKind.HOMEBREW: "brew services stop ollama", ServerKind.DESKTOP_APP: QUIT_APP}.get(
+        kind, f"launchctl bootout gui/{facts.uid}/{job.label}")
+    severity = Severity.ERROR if kind is ServerKind.DESKTOP_APP and job.pid else Severity.WARNING
+    return Finding("other-launchd-job", severity,
+                   f"launchd also has {job.label} ({state}): another Ollama server for the same port", fix)
 
 
 def _declared_ip(facts: DoctorFacts) -> str | None:

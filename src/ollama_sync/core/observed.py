@@ -46,6 +46,24 @@ def classify_process(args: tuple[str, ...], exe: str = "") -> tuple[bool, bool, 
 
 
 @dataclass(frozen=True)
+class ManagerJob:
+    """Another job the service manager knows whose label names Ollama (e.g. homebrew.mxcl.ollama)."""
+
+    label: str
+    pid: int | None
+    last_exit: int | None
+
+
+def job_kind(label: str) -> ServerKind:
+    """Who installed a launchd job, from its label."""
+    if label.startswith("homebrew.mxcl."):
+        return ServerKind.HOMEBREW
+    if "electron.ollama" in label or label.startswith("com.ollama."):
+        return ServerKind.DESKTOP_APP
+    return ServerKind.OTHER
+
+
+@dataclass(frozen=True)
 class PathStat:
     """One path's owner, group and mode (None: it does not exist)."""
 

@@ -33,7 +33,16 @@ def parse_go_duration(text: str) -> int | None:
     parts = _PART.findall(body)
     if not parts or "".join(number + unit for number, unit in parts) != body:
         return None
-    return sign * round(sum(float(number) * _UNITS_NS[unit] for number, unit in parts))
+    return sign * sum(_scaled(number, _UNITS_NS[unit]) for number, unit in parts)
+
+
+def _scaled(number: str, unit: int) -> int:
+    """number × unit exactly (Go keeps integer nanoseconds; a float would lose the last digits)."""
+    whole, _, fraction = number.partition(".")
+    value = int(whole or "0") * unit
+    if fraction:
+        value += int(fraction) * unit // 10 ** len(fraction)
+    return value
 
 
 def duration_ns(name: str, raw: str) -> int:
