@@ -16,6 +16,7 @@ from ollama_sync.core.nixtree import Source, field, fields, named
 if TYPE_CHECKING:
     from tree_sitter import Node
 
+_BLOCK_COMMENT: Final = re.compile(rb"/\*.*?\*/")
 _IDENT: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_'-]*$")
 _KEYWORDS: Final = frozenset({"if", "then", "else", "assert", "with", "let", "in", "rec", "inherit", "or"})
 LITERAL_TYPES: Final = frozenset({"string_expression", "indented_string_expression", "integer_expression",
@@ -138,8 +139,8 @@ def _after(source: Source, anchor: Node, line: str) -> Edit:
     newline = _newline(data)
     eol = data.find(b"\n", end)
     eol = len(data) if eol < 0 else eol
-    rest = data[end:eol].rstrip(b"\r")
-    if not rest.strip() or rest.lstrip().startswith((b"#", b"/*")):  # only a comment follows: keep it
+    rest = _BLOCK_COMMENT.sub(b"", data[end:eol].rstrip(b"\r")).strip()
+    if not rest or rest.startswith(b"#"):  # only comments follow on the line: they stay with the anchor
         at = eol - 1 if data[eol - 1:eol] == b"\r" else eol
         return at, at, newline + indent + line.encode()
     return end, end, newline + indent + line.encode()

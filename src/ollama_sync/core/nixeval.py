@@ -25,7 +25,10 @@ if TYPE_CHECKING:
 
 Data = str | int | float | bool | None
 PRIORITIES = {"mkForce": 50, "mkDefault": 1000, "mkOptionDefault": 1500}
-BUILTIN_NAMES = frozenset({"true", "false", "null", "toString", "builtins", "import"})
+# Nix's global names (its base environment); only the first three and toString are evaluated.
+BUILTIN_NAMES = frozenset({"true", "false", "null", "toString", "builtins", "import", "map", "throw", "abort",
+                           "baseNameOf", "dirOf", "isNull", "removeAttrs", "derivation", "fetchTarball",
+                           "scopedImport", "placeholder", "fetchGit", "fetchMercurial", "fromTOML"})
 
 
 class NotStatic(Exception):
@@ -303,11 +306,19 @@ def builtin_value(name: str, node: Node) -> Val:
         return Builtin("toString", 1)
     if name == "builtins":
         return Opaque("builtins", node)
-    raise NotStatic(node, f"undefined variable {name!r}" if name != "import" else "imports another file")
+    if name == "import":
+        raise NotStatic(node, "imports another file")
+    if name in BUILTIN_NAMES:
+        raise NotStatic(node, f"the builtin `{name}`")
+    raise NotStatic(node, f"undefined variable {name!r}")
 
 
 def merge_attr(source: Source, target: AttrsV, name: str, new: Attr) -> None:
-    """Add an attribute, merging two attribute-set definitions as Nix does (`a.b = 1; a = { c = 2; };`)."""
+    """Add an attribute, merging two attribute-set definitions as Nix's parser does.
+
+    A dotted path walks into any set already defined (`a = { b.c = 1; }; a.b.d = 2;`); a `{ … }` literal
+    merges into an existing set one level deep only (`a.b.c = 1; a = { b.d = 2; };` is an error).
+    """
     old = target.attrs.get(name)
     if old is None:
         target.attrs[name] = new
@@ -316,10 +327,16 @@ def merge_attr(source: Source, target: AttrsV, name: str, new: Attr) -> None:
         old_set, new_set = old.thunk.value, new.thunk.value
         assert isinstance(old_set, AttrsV) and isinstance(new_set, AttrsV)
         for key, attr in new_set.attrs.items():
+            if new.expr is not None and key in old_set.attrs:  # a `{ … }` literal merges one level only
+                _defined_twice(source, key, old_set.attrs[key], attr)
             merge_attr(source, old_set, key, attr)
         old_set.homes.extend(new_set.homes)
         target.attrs[name] = replace(old, bindings=old.bindings + new.bindings, expr=old.expr or new.expr)
         return
+    _defined_twice(source, name, old, new)
+
+
+def _defined_twice(source: Source, name: str, old: Attr, new: Attr) -> None:
     raise ConfigError(f"attribute {name!r} is defined twice (first at {source.location(old.key)})",
                       location=source.location(new.key), excerpt=source.line_text(new.key.start_byte),
                       hint="Nix rejects this file too: remove one of the two definitions")

@@ -134,6 +134,8 @@ def _apply(ev: Evaluator, node: Node, env: Env) -> Val:
     except NotStatic as exc:
         if exc.node is function_node:  # blame the whole call (`lib.mkIf c v`), not just its head
             raise NotStatic(node, exc.reason) from None
+        if exc.node.type == "function_expression":  # a call of a function the file defines
+            raise NotStatic(node, "a function call") from None
         raise
     if not isinstance(function, Builtin):
         raise NotStatic(node, "a function call")
