@@ -14,6 +14,7 @@ context manager. The instance knows the environment ollama-sync needs to find it
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -183,16 +184,20 @@ def _wait_ready(sv: Supervisord, timeout: float) -> None:
 
 
 def _stop(sv: Supervisord) -> None:
-    """SIGTERM supervisord (it stops its programs), then SIGKILL the whole session if it lingers."""
+    """Kill the programs' process groups, then supervisord (a clean SIGTERM shutdown costs ~2 s of its ticks)."""
     process = sv.process
     if process is None or process.poll() is not None:
         return
-    process.send_signal(signal.SIGTERM)
     try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=5)
+        infos = sv.rpc().call("supervisor.getAllProcessInfo")
+    except Exception:  # supervisord not answering: there is nothing to ask it
+        infos = []
+    for info in infos:
+        if info.get("pid"):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(int(info["pid"]), signal.SIGKILL)  # supervisord gives each program its own group
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=15)
 
 
 @pytest.fixture
