@@ -183,8 +183,10 @@ def _row_findings(row: ModelRow, eff: Effective, est: Estimate, placed: Fit) -> 
                              "lower context_length or num_parallel until it fits on the GPU "
                              "(ollama-sync memory --sweep context)", variable="OLLAMA_CONTEXT_LENGTH"))
     if eff.kv_type_ignored:
+        can_fa = row.info is not None and row.info.supports_flash_attention
         found.append(Finding("memory-kv-cache-type-ignored", Severity.WARNING, f"{row.name}: {eff.notes[-1]}",
-                             "set flash_attention = true", variable="OLLAMA_KV_CACHE_TYPE"))
+                             "set flash_attention = true" if can_fa else "this model always uses an f16 KV cache",
+                             variable="OLLAMA_KV_CACHE_TYPE"))
     if eff.clamped_from is not None:
         found.append(Finding("memory-context-clamped", Severity.INFO, f"{row.name}: {eff.notes[0]}",
                              variable="OLLAMA_CONTEXT_LENGTH"))
