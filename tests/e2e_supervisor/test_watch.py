@@ -66,8 +66,8 @@ def test_a_broken_save_is_recorded_as_a_failure_and_the_server_keeps_running(set
         assert record["ok"] is False and record["exit_code"] == 2
         assert "num_paralel" in str(record["message"])
         assert setup.pid() == pid and setup.answers()
-        status = setup.run("--json", "watch", "--once")  # the same failure, as `status` will read it
-        assert status.returncode == 2
+        again = setup.run("--json", "watch", "--once")  # the installed watcher's run: same failure, exit 2
+        assert again.returncode == 2 and json.loads(again.stdout)["record"]["ok"] is False
     finally:
         watcher.send_signal(signal.SIGINT)
         watcher.wait(timeout=15)

@@ -1,0 +1,159 @@
+"""`ollama-sync watch`: apply on change — as a second service (`--install`), or in the foreground (watchfiles).
+
+Every run (`watch --once`, which the installed watcher executes, or a foreground trigger) is
+`apply --yes` plus one JSON line in `<state dir>/watch.log`; `last_watch_result` reads the newest one
+for `status`.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Final
+
+from ollama_sync.app.context import Context
+from ollama_sync.app.declaration import config_path, load
+from ollama_sync.errors import ConfigError, OllamaSyncError
+
+WATCH_LOG: Final = "watch.log"
+KEEP_RECORDS: Final = 200
+
+
+@dataclass(frozen=True)
+class WatchRecord:
+    """One watcher run: when, what started it, and how apply ended."""
+
+    time: str  # ISO 8601, UTC
+    trigger: str  # "launchd" | "systemd" | "foreground" | "once"
+    ok: bool
+    exit_code: int
+    changed: bool
+    message: str
+
+    def to_json(self) -> dict[str, object]:
+        """The record as a JSON object."""
+        return asdict(self)
+
+
+# (ok, changed, message) of one `apply --yes`; tests inject a fake.
+ApplyOnce = Callable[[Context], tuple[bool, bool, str]]
+
+
+def apply_yes(ctx: Context) -> tuple[bool, bool, str]:
+    """`apply --yes`, in process: (ok, changed, one-line message)."""
+    from ollama_sync.app.apply import apply  # noqa: PLC0415  # the transaction's imports load only when needed
+
+    result = apply(ctx, confirm=lambda plan, target: True)
+    plan = result.plan
+    if plan.blocked:
+        errors = [f.message for f in plan.findings if f.severity.value == "error"]
+        return False, False, "blocked: " + "; ".join(errors)
+    if not plan.has_changes:
+        return True, False, plan.noop_reason or "up to date"
+    if result.outcome is not None and not result.outcome.ok:
+        attempt = result.outcome.attempt
+        reason = attempt.reason if attempt is not None else ""
+        return False, True, f"failed and rolled back: {reason}".rstrip(": ")
+    if result.restart is not None and not result.restart.ok:
+        return False, True, f"restart failed: {result.restart.reason}"
+    generation = result.outcome.generation.number if result.outcome is not None else None
+    return True, True, f"applied: generation {generation}" if generation else "applied"
+
+
+def watch_log_path(ctx: Context) -> str:
+    """Where watcher runs are recorded."""
+    return posixpath.join(ctx.machine.state_dir, WATCH_LOG)
+
+
+def run_once(ctx: Context, *, trigger: str, apply_once: ApplyOnce = apply_yes,
+             now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> WatchRecord:
+    """Apply once and record the result; expected errors become a failed record, not an exception."""
+    try:
+        ok, changed, message = apply_once(ctx)
+        code = 0 if ok else 1
+    except OllamaSyncError as exc:
+        ok, changed, message, code = False, False, exc.render().replace("\n", " "), exc.exit_code
+    record = WatchRecord(now().isoformat(timespec="seconds"), trigger, ok, code, changed, message)
+    _append(ctx, record)
+    return record
+
+
+def _append(ctx: Context, record: WatchRecord) -> None:
+    path = watch_log_path(ctx)
+    old = (ctx.files.read_text(path) or "").splitlines()[-(KEEP_RECORDS - 1):]
+    text = "\n".join([*old, json.dumps(record.to_json(), sort_keys=True)]) + "\n"
+    ctx.files.write_atomic(path, text.encode())
+
+
+def read_records(ctx: Context) -> list[WatchRecord]:
+    """Every recorded run, oldest first (lines that do not parse are skipped)."""
+    records: list[WatchRecord] = []
+    for line in (ctx.files.read_text(watch_log_path(ctx)) or "").splitlines():
+        try:
+            records.append(WatchRecord(**json.loads(line)))
+        except (ValueError, TypeError):
+            continue
+    return records
+
+
+def last_watch_result(ctx: Context) -> WatchRecord | None:
+    """The newest watcher run (for `status`): None when the watcher never ran."""
+    records = read_records(ctx)
+    return records[-1] if records else None
+
+
+def watched_files(ctx: Context) -> tuple[str, ...]:
+    """The absolute paths of the config file and every declaration file it reads."""
+    loaded = load(ctx)
+    return tuple(dict.fromkeys(posixpath.abspath(p) for p in (config_path(ctx), *loaded.source_files)))
+
+
+Batches = Callable[[tuple[str, ...]], Iterable[set[str]]]
+
+
+def watchfiles_batches(debounce_ms: int) -> Batches:
+    """Changed files, one set per quiet period of debounce_ms (watchfiles, on the files' folders)."""
+
+    def batches(files: tuple[str, ...]) -> Iterator[set[str]]:
+        import watchfiles  # noqa: PLC0415  # the Rust watcher loads only for `watch`
+
+        folders = sorted({posixpath.dirname(f) for f in files})
+        wanted = set(files)
+        # Folders, not files: editors replace files by renaming, which ends a watch on the old inode.
+        for changes in watchfiles.watch(*folders, step=debounce_ms, debounce=max(4 * debounce_ms, 2000),
+                                        watch_filter=lambda _change, path: path in wanted, recursive=False,
+                                        raise_interrupt=True):
+            yield {path for _change, path in changes}
+
+    return batches
+
+
+def watch_foreground(ctx: Context, *, batches: Batches, on_run: Callable[[WatchRecord, set[str]], None],
+                     apply_once: ApplyOnce = apply_yes, max_runs: int | None = None) -> int:
+    """Apply once per batch of changes until interrupted (or max_runs); the watched set is re-read after each run."""
+    runs = 0
+    files = watched_files(ctx)
+    while True:
+        for changed in batches(files):
+            record = run_once(ctx, trigger="foreground", apply_once=apply_once)
+            on_run(record, changed)
+            runs += 1
+            if max_runs is not None and runs >= max_runs:
+                return runs
+            now = _files_or(ctx, files)
+            if now != files:
+                files = now
+                break  # the config points at other files now: watch the new set
+        else:
+            return runs
+
+
+def _files_or(ctx: Context, fallback: tuple[str, ...]) -> tuple[str, ...]:
+    """The watched files, or the previous set while the declaration does not parse (the next save may fix it)."""
+    try:
+        return watched_files(ctx)
+    except ConfigError:
+        return fallback
