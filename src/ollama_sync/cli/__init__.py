@@ -28,6 +28,7 @@ COMMANDS: Final[dict[str, tuple[str, str]]] = {
     "unset": ("ollama_sync.cli.unset", "Remove one setting from the declaration file, keeping its layout."),
     "import": ("ollama_sync.cli.import_", "Write the declaration equivalent to an existing service."),
     "models": ("ollama_sync.cli.models", "Pull the declared models the server lacks (models sync)."),
+    "watch": ("ollama_sync.cli.watch", "Apply whenever the declaration changes (foreground, or --install)."),
     "memory": ("ollama_sync.cli.memory", "Estimate what the declared settings cost for the models on disk."),
 }
 
