@@ -131,6 +131,15 @@ def sync_models(ctx: Context, prepared: HasDeclaration, *, options: SyncOptions 
     return ModelsResult(url, diff, pulled, removed)
 
 
+def sync_after_apply(ctx: Context, prepared: HasDeclaration, *, reporter: PullReporter | None = None
+                     ) -> ModelsResult | None:
+    """After a successful apply: pull the declared models (None: none declared, service disabled, or --root)."""
+    settings = prepared.declaration.settings
+    if ctx.sandboxed or not settings.models or not settings.enable:
+        return None
+    return sync_models(ctx, prepared, reporter=reporter)
+
+
 def pull_with_retries(client: ModelClient, name: str, reporter: PullReporter, opts: SyncOptions) -> PullOutcome:
     """Pull one model, retrying a failed attempt after a growing pause; Unreachable is not retried."""
     error = ""

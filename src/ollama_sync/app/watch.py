@@ -16,6 +16,7 @@ from typing import Final
 
 from ollama_sync.app.context import Context
 from ollama_sync.app.declaration import config_path, load
+from ollama_sync.app.prepare import Prepared
 from ollama_sync.errors import ConfigError, OllamaSyncError
 
 WATCH_LOG: Final = "watch.log"
@@ -52,7 +53,7 @@ def apply_yes(ctx: Context) -> tuple[bool, bool, str]:
         errors = [f.message for f in plan.findings if f.severity.value == "error"]
         return False, False, "blocked: " + "; ".join(errors)
     if not plan.has_changes:
-        return True, False, plan.noop_reason or "up to date"
+        return _with_models(ctx, result.prepared, False, plan.noop_reason or "up to date")
     if result.outcome is not None and not result.outcome.ok:
         attempt = result.outcome.attempt
         reason = attempt.reason if attempt is not None else ""
@@ -60,7 +61,21 @@ def apply_yes(ctx: Context) -> tuple[bool, bool, str]:
     if result.restart is not None and not result.restart.ok:
         return False, True, f"restart failed: {result.restart.reason}"
     generation = result.outcome.generation.number if result.outcome is not None else None
-    return True, True, f"applied: generation {generation}" if generation else "applied"
+    message = f"applied: generation {generation}" if generation else "applied"
+    return _with_models(ctx, result.prepared, True, message)
+
+
+def _with_models(ctx: Context, prepared: Prepared, changed: bool, message: str) -> tuple[bool, bool, str]:
+    """Pull the declared models after a successful apply, as `apply` does; a failed pull fails the run."""
+    from ollama_sync.app.models import sync_after_apply  # noqa: PLC0415
+
+    models = sync_after_apply(ctx, prepared)
+    if models is None or not models.pulled:
+        return True, changed, message
+    failed = [p.name for p in models.pulled if not p.ok]
+    if failed:
+        return False, changed, f"{message}; models not pulled: {', '.join(failed)}"
+    return True, changed, f"{message}; pulled {', '.join(p.name for p in models.pulled)}"
 
 
 def watch_log_path(ctx: Context) -> str:

@@ -29,19 +29,23 @@ from ollama_sync.core.settings import Backend
               help="How long to wait for the server to answer after the reload.")
 @click.option("--lock-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True, metavar="SECONDS",
               help="How long to wait for another apply to finish.")
+@click.option("--no-models", is_flag=True, help="Do not pull the declared models after a successful apply.")
 @click.pass_obj
 def command(ctx: Context, backend: str | None, version_text: str | None, yes: bool, timeout: float,  # noqa: PLR0917  # click passes options positionally
-            lock_timeout: float) -> int:
+            lock_timeout: float, no_models: bool) -> int:
     """Write the service file, reload, wait until healthy and verify; roll back on any failure."""
     show = not ctx.options.json
     result = apply(ctx, backend=Backend(backend) if backend else None, version_text=version_text,
                    confirm=lambda plan, target: ask(plan, target, yes=yes, show=show),
                    timeout=timeout, lock_timeout=lock_timeout, progress=progress if show else None)
-    if ctx.options.json:
-        emit_json("apply", _json(result))
-    else:
+    if not ctx.options.json:
         _print(result)
-    return 0 if result.ok else 1
+    from ollama_sync.cli.models import pull_after_apply  # noqa: PLC0415  # declared models (issue 7)
+
+    models_rc, models = pull_after_apply(ctx, result.prepared) if result.ok and not no_models else (0, None)
+    if ctx.options.json:
+        emit_json("apply", {**_json(result), "models": models})
+    return 0 if result.ok and models_rc == 0 else 1
 
 
 def _json(result: ApplyResult) -> dict[str, object]:

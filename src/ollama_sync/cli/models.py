@@ -9,7 +9,7 @@ import click
 
 from ollama_sync.app import models as models_app
 from ollama_sync.app.context import Context
-from ollama_sync.app.models import ATTEMPTS, ModelsResult, SyncOptions, sync_models
+from ollama_sync.app.models import ATTEMPTS, HasDeclaration, ModelsResult, SyncOptions, sync_after_apply, sync_models
 from ollama_sync.errors import UsageError
 from ollama_sync.system.model_pull import Progress
 
@@ -42,6 +42,19 @@ def sync(ctx: Context, prune: bool, yes: bool, attempts: int) -> int:
     return 0 if result.ok else 1
 
 
+def pull_after_apply(ctx: Context, prepared: HasDeclaration) -> tuple[int, dict[str, object] | None]:
+    """`apply`'s last step: pull the declared models; (exit status, JSON for apply's document or None)."""
+    terminal = sys.stderr.isatty() and not ctx.options.json
+    reporter: RichReporter | PlainReporter = RichReporter() if terminal else PlainReporter(quiet=ctx.options.json)
+    with reporter:
+        result = sync_after_apply(ctx, prepared, reporter=reporter)
+    if result is None:
+        return 0, None
+    if not ctx.options.json:
+        report(ctx, result)
+    return (0 if result.ok else 1), _json(result)
+
+
 def _ask(names: tuple[str, ...]) -> bool:
     click.echo("Installed but not declared:\n" + "".join(f"  {n}\n" for n in names), err=True, nl=False)
     return click.confirm(f"Remove {len(names)} model(s)?", default=False, err=True)
@@ -52,11 +65,7 @@ def report(ctx: Context, result: ModelsResult) -> None:
     if ctx.options.json:
         from ollama_sync.cli.output import emit_json  # noqa: PLC0415
 
-        emit_json("models sync", {
-            "ok": result.ok, "server": result.url, "present": list(result.diff.present),
-            "pulled": [{"name": p.name, "ok": p.ok, "attempts": p.attempts, "error": p.error}
-                       for p in result.pulled],
-            "extra": list(result.diff.extra), "removed": list(result.removed)})
+        emit_json("models sync", _json(result))
         return
     for outcome in result.pulled:
         if not outcome.ok:
@@ -69,6 +78,13 @@ def report(ctx: Context, result: ModelsResult) -> None:
     pulled = sum(1 for p in result.pulled if p.ok)
     click.echo(f"models: {len(result.diff.present)} present, {pulled} pulled, "
                f"{len(result.pulled) - pulled} failed, {len(result.removed)} removed ({result.url})")
+
+
+def _json(result: ModelsResult) -> dict[str, object]:
+    return {"ok": result.ok, "server": result.url, "present": list(result.diff.present),
+            "pulled": [{"name": p.name, "ok": p.ok, "attempts": p.attempts, "error": p.error}
+                       for p in result.pulled],
+            "extra": list(result.diff.extra), "removed": list(result.removed)}
 
 
 class PlainReporter:
