@@ -46,7 +46,10 @@ class StatusResult:
             return None
         if not obs.prepared.declaration.settings.enable:
             return obs.service is None or not obs.service.is_running
-        return bool(obs.service and obs.service.is_running and self.declared_address_answered)
+        state = obs.service
+        # A server still in its manager's start window (supervisord STARTING) counts once its API answers.
+        up = state is not None and (state.is_running or (state.state is RunState.STARTING and state.pid is not None))
+        return up and self.declared_address_answered
 
     @property
     def declared_address_answered(self) -> bool:

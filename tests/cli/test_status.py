@@ -1,0 +1,171 @@
+"""status and doctor in-process: under --root (files only), and live against launchd's recorded output."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from ollama_sync.app.context import Context, GlobalOptions
+from ollama_sync.app.doctor import doctor
+from ollama_sync.app.render import render_file
+from ollama_sync.app.status import status
+from ollama_sync.cli import run
+from ollama_sync.cli.status_view import blocks, print_plain, status_json, verdict
+from ollama_sync.core.drift import Mark
+from ollama_sync.core.paths import Machine
+from tests.conftest import require_shared
+from tests.fakes import FakeRunner, completed
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def write_config(folder: Path, port: int, backend: str = "launchd") -> Path:
+    path = folder / "config.toml"
+    path.write_text(f'[service]\nbackend = "{backend}"\nbinary = "/opt/homebrew/bin/ollama"\n\n'
+                    f'[ollama]\nhost = "127.0.0.1"\nport = {port}\nnum_parallel = 4\n'
+                    'environment = { OLLAMA_NUM_CTX = "8192" }\n')
+    return path
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> tuple[Path, Path, str]:
+    """A config, a root, and the rendered plist written under the root (as apply would have)."""
+    config = write_config(tmp_path, 11434)
+    root = tmp_path / "root"
+    prepared = render_file(Context(GlobalOptions(config=str(config), root=str(root))))
+    target = prepared.rendered.target
+    assert prepared.rendered.content is not None
+    real = root / target.path.lstrip("/")
+    real.parent.mkdir(parents=True)
+    real.write_bytes(prepared.rendered.content)
+    return config, root, target.path
+
+
+def test_sandboxed_status_reads_files_only(sandbox: tuple[Path, Path, str], capsys: pytest.CaptureFixture[str]) -> None:
+    config, root, path = sandbox
+    rc = run(["--config", str(config), "--root", str(root), "--json", "status"])
+    doc = json.loads(capsys.readouterr().out)
+    assert rc == 0
+    assert doc["command"] == "status" and doc["version"] == 1
+    assert set(doc) >= {"ok", "in_sync", "healthy", "service", "settings", "server", "loaded_models",
+                        "installed_models", "problems", "source", "recovered"}
+    assert doc["healthy"] is None and doc["server"]["checked"] is False and doc["service"]["checked"] is False
+    assert doc["service"]["file"] == path
+    rows = {r["variable"]: r for r in doc["settings"]}
+    assert rows["OLLAMA_NUM_PARALLEL"]["file"] == {"value": "4", "mark": "in-sync"}
+    assert rows["OLLAMA_NUM_PARALLEL"]["manager"]["mark"] == "unknown"
+
+
+def test_sandboxed_drift_in_the_file_is_exit_1(sandbox: tuple[Path, Path, str],
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    config, root, path = sandbox
+    plist = root / path.lstrip("/")
+    plist.write_bytes(plist.read_bytes().replace(b"<string>4</string>", b"<string>2</string>"))
+    rc = run(["--config", str(config), "--root", str(root), "status"])
+    out = capsys.readouterr().out
+    assert rc == 1
+    assert "OLLAMA_NUM_PARALLEL  4" in out and "✗ 2" in out
+    assert "not in sync: OLLAMA_NUM_PARALLEL" in out
+
+
+def test_sandboxed_doctor(sandbox: tuple[Path, Path, str], capsys: pytest.CaptureFixture[str]) -> None:
+    config, root, _ = sandbox
+    rc = run(["--config", str(config), "--root", str(root), "--json", "doctor"])
+    doc = json.loads(capsys.readouterr().out)
+    found = {f["code"] for f in doc["findings"]}
+    assert {"service-not-checked", "unknown-variable", "models-dir-missing"} <= found
+    assert rc == 0  # warnings and info only
+    assert doc["status"]["in_sync"] is True
+
+
+def test_missing_file_under_root_is_not_in_sync(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path, 11434)
+    assert run(["--config", str(config), "--root", str(tmp_path / "root"), "status"]) == 1
+    assert run(["--config", str(config), "--root", str(tmp_path / "root"), "doctor"]) == 1
+    assert "error[service-file-missing]" in capsys.readouterr().out
+
+
+# -- live, with launchd's recorded `print` output -------------------------------------------------------
+
+
+def launchd_print(env_line: str) -> str:
+    """A VERBATIM `launchctl print` of a running agent, with the VERBATIM Ollama environment line added.
+
+    Both pieces are real recordings (fixtures/macos INDEX.md): the environment block of the first gets the
+    `OLLAMA_NUM_PARALLEL => 4` line from `launchctl print … | grep` of a real Ollama agent.
+    """
+    shared = require_shared() / "fixtures/macos"
+    text = (shared / "launchctl-print-gui-agent-running-keepalive.txt").read_text()
+    line = (shared / "launchctl-print-ollama-env-grep.txt").read_text().strip()
+    assert line == "OLLAMA_NUM_PARALLEL => 4"
+    return text.replace("\tenvironment = {\n", "\tenvironment = {\n\t\t" + env_line + "\n\t\t" + line + "\n")
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> tuple[Context, FakeRunner, int]:
+    port = free_port()
+    config = write_config(tmp_path, port)
+    home = tmp_path / "Users/alice"
+    machine = Machine("Darwin", str(home), 501, "alice", str(tmp_path / "state"))
+    runner = FakeRunner()
+    runner.add(["/opt/homebrew/bin/ollama", "--version"], completed([], 0, "ollama version is 0.12.3\n"))
+    ctx = Context(GlobalOptions(config=str(config)), environ={"PATH": "/nowhere"}, runner=runner,
+                  machine_override=machine)
+    prepared = render_file(ctx)
+    target = prepared.rendered.target
+    assert prepared.rendered.content is not None and target.log_path is not None
+    ctx.files.write_atomic(target.path, prepared.rendered.content)
+    shared = require_shared()
+    server_lines = (shared / "fixtures/ollama/server-config-lines.md").read_text().split("```")[1::2][0]
+    log = server_lines.replace("OLLAMA_NUM_PARALLEL:1", "OLLAMA_NUM_PARALLEL:4").replace(
+        "OLLAMA_HOST:http://127.0.0.1:11434", f"OLLAMA_HOST:http://127.0.0.1:{port}")
+    ctx.files.write_atomic(target.log_path, log.encode())
+    runner.add(["launchctl", "print", "gui/501/com.github.ollama"],
+               completed([], 0, launchd_print(f"OLLAMA_HOST => 127.0.0.1:{port}")))
+    runner.add(["launchctl", "print-disabled", "gui/501"],
+               completed([], 0, 'disabled services = {\n\t"com.github.ollama" => enabled\n}\n'))
+    list_text = (shared / "fixtures/macos/launchctl-list-grep-ollama-app.txt").read_text()
+    list_text += (shared / "fixtures/macos/launchctl-list-grep-homebrew-exit78.txt").read_text()
+    runner.add(["launchctl", "list"], completed([], 0, "PID\tStatus\tLabel\n" + list_text))
+    return ctx, runner, port
+
+
+def test_live_status_uses_launchd_print(live: tuple[Context, FakeRunner, int],
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    ctx, runner, _ = live
+    result = status(ctx)
+    doc = status_json(result)
+    svc = doc["service"]
+    assert (svc["state"], svc["pid"], svc["domain"], svc["enabled"]) == ("running", 17594, "gui/501", True)
+    assert svc["last_exit"] == -15 and "SIGTERM" in svc["last_exit_meaning"] and not svc["last_exit_failed"]
+    rows = {row.variable: row for row in result.rows}
+    assert rows["OLLAMA_NUM_PARALLEL"].manager.mark is Mark.IN_SYNC  # from launchd's environment block
+    assert rows["OLLAMA_NUM_PARALLEL"].server.mark is Mark.IN_SYNC  # from the server's log
+    assert rows["OLLAMA_NUM_CTX"].manager.mark is Mark.MISSING  # launchd does not pass it (the file does)
+    assert rows["OLLAMA_NUM_CTX"].server.mark is Mark.MISSING  # and the server does not know it
+    assert doc["healthy"] is False  # nothing answers on the declared port here
+    assert not doc["server"]["declared_address_answered"]
+    assert ("launchctl", "print", "gui/501/com.github.ollama") in runner.calls
+    print_plain(blocks(doc, result), verdict(doc))
+    out = capsys.readouterr().out
+    assert "running · pid 17594" in out and "✗ missing" in out and "not healthy" in out
+
+
+def test_live_doctor_names_launchd_jobs(live: tuple[Context, FakeRunner, int]) -> None:
+    ctx, _, _ = live
+    result = doctor(ctx)
+    found = {f.code: f for f in result.findings}
+    job = found["other-launchd-job"]
+    assert "application.com.electron.ollama.61282955.61282961" in job.message and "pid 70718" in job.message
+    assert job.hint.startswith("osascript")
+    assert "homebrew.mxcl.postgresql" not in " ".join(f.message for f in result.findings)
+    assert "server-not-answering" in found and not result.ok
+    assert found["server-ignores-variable"].variable == "OLLAMA_NUM_CTX"
+    assert result.judged_against == "Ollama 0.12.3"
