@@ -46,7 +46,7 @@ def nix_literal(value: object) -> str:
 
 def nix_key(name: str) -> str:
     """An attribute name as written in a binding: bare when it can be, quoted otherwise."""
-    return name if _IDENT.match(name) and name not in _KEYWORDS else nix_literal(name)
+    return name if _IDENT.fullmatch(name) and name not in _KEYWORDS else nix_literal(name)
 
 
 def apply_edits(data: bytes, edits: Sequence[Edit]) -> bytes:
@@ -150,8 +150,9 @@ def _into_empty(source: Source, container: Node, line: str) -> Edit:
     data = source.data
     braces = [c for c in container.children if c.type in ("{", "}")]
     open_brace, close_brace = braces[0], braces[-1]
-    if data.count(b"\n", open_brace.end_byte, close_brace.start_byte) == 0:
-        return open_brace.end_byte, close_brace.start_byte, f" {line} ".encode()
+    if data.count(b"\n", open_brace.end_byte, close_brace.start_byte) == 0:  # `{ }`, `{ /* c */ }`: same line
+        pad = " " if open_brace.end_byte == close_brace.start_byte else ""
+        return open_brace.end_byte, open_brace.end_byte, f" {line}{pad}".encode()
     line_start = data.rfind(b"\n", 0, close_brace.start_byte) + 1
     indent = data[line_start:close_brace.start_byte]
     indent = indent if not indent.strip() else b""
