@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from ollama_sync.core.paths import Machine
 from ollama_sync.system.files import Files
-from ollama_sync.system.runner import Runner, SubprocessRunner
+
+if TYPE_CHECKING:
+    from ollama_sync.system.runner import Completed, Runner
+
+
+class LazySubprocessRunner:
+    """The real runner, imported on first use: read-only commands such as `plan` never start a process."""
+
+    def run(self, argv: Sequence[str], *, ok_codes: Sequence[int] | None = (0,), timeout: float | None = 30.0,
+            input_text: str | None = None, env: Mapping[str, str] | None = None) -> Completed:
+        """SubprocessRunner.run."""
+        from ollama_sync.system.runner import SubprocessRunner  # noqa: PLC0415
+
+        return SubprocessRunner().run(argv, ok_codes=ok_codes, timeout=timeout, input_text=input_text, env=env)
 
 
 @dataclass(frozen=True)
@@ -29,7 +43,7 @@ class Context:
 
     options: GlobalOptions = field(default_factory=GlobalOptions)
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    runner: Runner = field(default_factory=SubprocessRunner)
+    runner: Runner = field(default_factory=LazySubprocessRunner)
     machine_override: Machine | None = None
 
     @cached_property

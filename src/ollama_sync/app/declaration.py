@@ -8,7 +8,6 @@ from dataclasses import dataclass, replace
 from ollama_sync.app.context import Context
 from ollama_sync.core.config import ToolConfig, parse_config
 from ollama_sync.core.findings import Finding
-from ollama_sync.core.jsonread import parse_json
 from ollama_sync.core.options import SourceValue, build_settings
 from ollama_sync.core.settings import Declaration
 from ollama_sync.core.tomlread import parse_toml
@@ -87,7 +86,12 @@ def read_source(ctx: Context, config: ToolConfig, source: str
 
         return read_nix(ctx, config, source, text)
     if source.endswith((".toml", ".json")):
-        doc = parse_toml(text, source) if source.endswith(".toml") else parse_json(text, source)
+        if source.endswith(".toml"):
+            doc = parse_toml(text, source)
+        else:
+            from ollama_sync.core.jsonread import parse_json  # noqa: PLC0415  # json only for .json
+
+            doc = parse_json(text, source)
         table = doc.get("ollama")
         if table is None or not isinstance(table.value, dict):
             raise ConfigError(f"{source} has no [ollama] table", location=Location(source, 1),

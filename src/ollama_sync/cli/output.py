@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
@@ -18,6 +17,8 @@ _COLOURS: Final = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.I
 def emit_json(command: str, payload: Mapping[str, Any]) -> None:
     """Print one JSON document: {"version": 1, "command": …, …payload}."""
     doc = {"version": JSON_SCHEMA_VERSION, "command": command, **payload}
+    import json  # noqa: PLC0415  # only --json output needs it
+
     click.echo(json.dumps(doc, indent=2, sort_keys=False, default=str))
 
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final, TypeVar
 
-from ollama_sync.core.jsonread import parse_json
 from ollama_sync.core.options import SourceValue
 from ollama_sync.core.settings import Backend, Scope, ServiceOptions, UnitMode
 from ollama_sync.core.tomlread import parse_toml
@@ -48,7 +47,12 @@ _SERVICE_KEYS: Final = {
 
 def parse_config(text: str, path: str) -> ToolConfig:
     """The config file's text → ToolConfig; every mistake is a ConfigError naming file and line."""
-    doc = parse_json(text, path) if path.endswith(".json") else parse_toml(text, path)
+    if path.endswith(".json"):
+        from ollama_sync.core.jsonread import parse_json  # noqa: PLC0415  # json stays off the TOML path
+
+        doc = parse_json(text, path)
+    else:
+        doc = parse_toml(text, path)
     for key, item in doc.items():
         if key not in _TOP_KEYS:
             raise _unknown(key, _TOP_KEYS, item.location or Location(path), "top-level key")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from fractions import Fraction
 from typing import Final
 
 from ollama_sync.core import catalog
@@ -181,13 +180,15 @@ def _is_go_duration(value: str) -> bool:
     if _GO_INT_RE.match(value):  # ParseDuration takes only "0" unitless; ParseInt the rest (× 1s)
         return abs(int(value)) * _NS["s"] <= _INT64_MAX
     body = value[1:] if value[:1] in "+-" else value
-    total = Fraction(0)
+    total = 0
     pos = 0
     while pos < len(body):
         part = _DURATION_PART_RE.match(body, pos)
         if part is None or part.group(1) in ("", "."):
             return False
-        total += Fraction(part.group(1)) * _NS[part.group(2)]
+        whole, _, fraction = part.group(1).partition(".")
+        unit = _NS[part.group(2)]
+        total += int(whole or 0) * unit + int(fraction or 0) * unit // 10 ** len(fraction)
         pos = part.end()
     return pos > 0 and total <= _INT64_MAX + (value[:1] == "-")
 

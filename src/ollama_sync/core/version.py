@@ -9,7 +9,7 @@ from typing import Final
 _VERSION_RE: Final = re.compile(r"(\d+)\.(\d+)\.(\d+)(?:-(rc\d+))?")
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Version:
     """A release number such as 0.12.11; release candidates sort before their final release."""
 
@@ -22,6 +22,23 @@ class Version:
     def __str__(self) -> str:
         base = f"{self.major}.{self.minor}.{self.patch}"
         return base if self.final else f"{base}-rc{self.rc}"
+
+    # Written out rather than order=True: dataclass builds each method with exec(), which costs
+    # start-up time on every run of the CLI (bench/bench_startup.py).
+    def _key(self) -> tuple[int, int, int, bool, int]:
+        return (self.major, self.minor, self.patch, self.final, self.rc)
+
+    def __lt__(self, other: Version) -> bool:
+        return self._key() < other._key()
+
+    def __le__(self, other: Version) -> bool:
+        return self._key() <= other._key()
+
+    def __gt__(self, other: Version) -> bool:
+        return self._key() > other._key()
+
+    def __ge__(self, other: Version) -> bool:
+        return self._key() >= other._key()
 
 
 def parse_version(text: str) -> Version | None:
@@ -37,6 +54,9 @@ def parse_version(text: str) -> Version | None:
 
 def v(text: str) -> Version:
     """A release number from a literal known to be valid (for tables in the catalog)."""
+    parts = text.split(".")
+    if len(parts) == 3 and all(p.isdigit() for p in parts):  # the tables' usual form, without the regex
+        return Version(int(parts[0]), int(parts[1]), int(parts[2]))
     parsed = parse_version(text)
     if parsed is None:  # pragma: no cover - guards the tables, not user input
         raise ValueError(f"not a version: {text!r}")

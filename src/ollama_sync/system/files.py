@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 from ollama_sync.errors import OllamaSyncError
@@ -50,6 +49,8 @@ class Files:
         target = self.real(path)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
+            import tempfile  # noqa: PLC0415  # only writes need it; keeps read-only commands fast
+
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         except OSError as exc:
             raise OllamaSyncError(f"cannot write {path}: {exc.strerror}") from None

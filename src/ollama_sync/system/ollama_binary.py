@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from ollama_sync.core.version import Version, parse_version
 from ollama_sync.errors import OllamaSyncError
-from ollama_sync.system.files import Files
-from ollama_sync.system.runner import Runner
+
+if TYPE_CHECKING:  # annotations only: finding the binary must not import the subprocess machinery
+    from ollama_sync.system.files import Files
+    from ollama_sync.system.runner import Runner
 
 CANDIDATES = ("/opt/homebrew/bin/ollama", "/usr/local/bin/ollama", "/usr/bin/ollama")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -54,6 +53,8 @@ class SubprocessRunner:
         env: Mapping[str, str] | None = None,
     ) -> Completed:
         """Run argv to completion; a missing program is Unsupported, a timeout a CommandError."""
+        import subprocess  # noqa: PLC0415  # imported on first use: most commands run nothing
+
         args = [str(a) for a in argv]
         try:
             proc = subprocess.run(  # argv list, no shell
