@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ollama_sync.app.context import Context, GlobalOptions
-from ollama_sync.app.memory import memory_findings
+from ollama_sync.app.memory_check import memory_findings
 from ollama_sync.app.prepare import prepare
 from ollama_sync.cli import run
 from tests.gguf_models import LLAMA3_8B, build_models_dir, install, write_gguf

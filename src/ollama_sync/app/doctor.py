@@ -76,7 +76,7 @@ def _unique(findings: list[Finding]) -> list[Finding]:
 
 
 def _memory(ctx: Context, prepared: Prepared) -> tuple[Finding, ...]:
-    from ollama_sync.app.memory import memory_findings  # noqa: PLC0415  # reads GGUF headers: only here
+    from ollama_sync.app.memory_check import memory_findings  # noqa: PLC0415
 
     return memory_findings(ctx, prepared)
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
 from ollama_sync.app.context import Context
+from ollama_sync.app.memory_check import models_path
 from ollama_sync.app.prepare import Prepared, prepare
 from ollama_sync.core.environment import render_environment
 from ollama_sync.core.findings import Finding, Severity, sort_findings
@@ -22,7 +22,6 @@ from ollama_sync.errors import Location, UsageError
 from ollama_sync.system.gguf_header import GgufError, read_header
 from ollama_sync.system.models import InstalledModel, find_model, list_models
 
-DEFAULT_MODELS: Final = "~/.ollama/models"
 SWEEP_MIN: Final = 2048
 SWEEP_MAX: Final = 131072
 
@@ -118,7 +117,7 @@ def run_memory(ctx: Context, names: tuple[str, ...] = (), what_if: WhatIf = What
     return MemoryReport(version, models_dir, host, requested, tuple(rows), together, sort_findings(findings))
 
 
-def memory_findings(ctx: Context, prepared: Prepared) -> tuple[Finding, ...]:
+def installed_model_findings(ctx: Context, prepared: Prepared) -> tuple[Finding, ...]:
     """Findings for `plan`/`doctor`: installed models the declared settings would not fit (cheap without models)."""
     decl = prepared.declaration
     installed = list_models(ctx.files.real(models_path(ctx, decl)))
@@ -132,14 +131,6 @@ def memory_findings(ctx: Context, prepared: Prepared) -> tuple[Finding, ...]:
         _, model_findings = assess(model, requested, prepared.resolved.version, host, read_info=reader)
         found.extend(f for f in model_findings if f.code in ("memory-does-not-fit", "memory-spills-to-cpu"))
     return sort_findings(_locate_all(found, decl))
-
-
-def models_path(ctx: Context, decl: Declaration) -> str:
-    """OLLAMA_MODELS as declared (setting or free table), else ~/.ollama/models; `~` is the machine's home."""
-    path = render_environment(decl.settings).get("OLLAMA_MODELS") or DEFAULT_MODELS
-    if path == "~" or path.startswith("~/"):
-        path = posixpath.join(ctx.machine.home, path[2:])
-    return path
 
 
 def assess(model: InstalledModel, requested: Requested, version: Version | None, host: HostMemory, *,

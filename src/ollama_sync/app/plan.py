@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ollama_sync.app.context import Context
+from ollama_sync.app.memory_check import memory_findings
 from ollama_sync.app.prepare import Prepared, prepare
+from ollama_sync.core.findings import sort_findings
 from ollama_sync.core.plan import Plan, make_plan
 from ollama_sync.core.settings import Backend
 
@@ -22,6 +24,6 @@ def plan(ctx: Context, *, backend: Backend | None = None, version_text: str | No
     """Compare the rendered file with the one on disk (under --root when given)."""
     prepared = prepare(ctx, backend=backend, version_text=version_text)
     current = ctx.files.read_bytes(prepared.rendered.target.path)
-    result = make_plan(prepared.rendered, current, prepared.findings,
-                       enabled=prepared.declaration.settings.enable)
+    findings = sort_findings(prepared.findings + memory_findings(ctx, prepared))
+    result = make_plan(prepared.rendered, current, findings, enabled=prepared.declaration.settings.enable)
     return PlanResult(prepared, result)
