@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ollama_sync.app import models as models_app
 from ollama_sync.app.context import Context
-from ollama_sync.app.models import ATTEMPTS, HasDeclaration, ModelsResult, SyncOptions, sync_after_apply, sync_models
 from ollama_sync.errors import UsageError
-from ollama_sync.system.model_pull import Progress
+
+if TYPE_CHECKING:  # the use case (urllib, the API client) loads only when a command runs, not for --help
+    from ollama_sync.app.models import HasDeclaration, ModelsResult
+    from ollama_sync.system.model_pull import Progress
+
+ATTEMPTS = 3  # app.models.ATTEMPTS, repeated so --help does not import the use case
 
 
 @click.group(name="models")
@@ -27,7 +30,9 @@ def command() -> None:
 @click.pass_obj
 def sync(ctx: Context, prune: bool, yes: bool, attempts: int) -> int:
     """Pull the declared models the server does not have, with a progress bar per model; exit 1 if one fails."""
+    from ollama_sync.app import models as models_app  # noqa: PLC0415
     from ollama_sync.app.declaration import load  # noqa: PLC0415
+    from ollama_sync.app.models import SyncOptions, sync_models  # noqa: PLC0415
 
     if prune and not yes and not sys.stdin.isatty():
         raise UsageError("--prune removes models and needs confirmation, but there is no terminal",
@@ -44,6 +49,8 @@ def sync(ctx: Context, prune: bool, yes: bool, attempts: int) -> int:
 
 def pull_after_apply(ctx: Context, prepared: HasDeclaration) -> tuple[int, dict[str, object] | None]:
     """`apply`'s last step: pull the declared models; (exit status, JSON for apply's document or None)."""
+    from ollama_sync.app.models import sync_after_apply  # noqa: PLC0415
+
     terminal = sys.stderr.isatty() and not ctx.options.json
     reporter: RichReporter | PlainReporter = RichReporter() if terminal else PlainReporter(quiet=ctx.options.json)
     with reporter:
