@@ -6,6 +6,7 @@ Exit codes: 0 ok; 1 a problem was found or the operation failed; 2 usage or inva
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 from typing import Any, Final
@@ -47,6 +48,9 @@ class LazyGroup(click.Group):
             return None
         module = importlib.import_module(entry[0])
         command: click.Command = module.command
+        if not gc.isenabled():  # main() paused collection for start-up; the command may make garbage
+            gc.freeze()  # start-up objects live until exit: never scan them again
+            gc.enable()
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -76,7 +80,16 @@ def cli(ctx: click.Context, config: str | None, root: str | None, json_output: b
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; expected errors print one message and exit with their code, never a traceback."""
-    sys.exit(run(argv))
+    # Start-up imports create only long-lived objects (modules, classes): garbage collection during it
+    # finds nothing, and the full collection at exit rescans them all. Pausing one and freezing before the
+    # other saves ~15% of `plan`'s process time (bench/bench_startup.py).
+    gc.disable()
+    try:
+        status = run(argv)
+    finally:
+        gc.freeze()
+        gc.enable()  # for callers that catch SystemExit and carry on (the final collection runs regardless)
+    sys.exit(status)
 
 
 def run(argv: list[str] | None = None) -> int:

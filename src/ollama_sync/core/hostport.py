@@ -13,7 +13,7 @@ from typing import Final
 
 from ollama_sync.core.settings import DEFAULT_PORT
 
-_GO_INT_RE: Final = re.compile(r"[+-]?[0-9]+\Z")  # strconv.ParseInt base 10: optional sign, ASCII digits
+GO_INT: Final = r"[+-]?[0-9]+\Z"  # strconv.ParseInt base 10: optional sign, ASCII digits (compiled on use)
 _SCHEME_PORTS: Final = {"http": 80, "https": 443}
 
 
@@ -64,7 +64,7 @@ def parse_host(raw: str) -> HostPort:
         host, port_text = split
     if port_text is None:
         return HostPort(scheme, host, default_port, _url_path(path), port_defaulted=True)
-    port = int(port_text) if _GO_INT_RE.match(port_text) else -1
+    port = int(port_text) if re.match(GO_INT, port_text) else -1
     if not 0 <= port <= 65535:
         return HostPort(scheme, host, default_port, _url_path(path), port_fallback=True)
     return HostPort(scheme, host, port, _url_path(path))

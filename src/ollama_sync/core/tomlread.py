@@ -16,7 +16,7 @@ from ollama_sync.errors import ConfigError, Location
 _HEADER_RE: Final = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
 _PART: Final = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""
 _KEY_RE: Final = re.compile(rf"^\s*({_PART}(?:\s*\.\s*{_PART})*)\s*=")
-_POS_RE: Final = re.compile(r"\(at line (\d+), column (\d+)\)")
+_POS: Final = r"\(at line (\d+), column (\d+)\)"  # compiled on use: only errors need it
 
 
 def _split_key(text: str) -> tuple[str, ...]:
@@ -64,12 +64,12 @@ def _wrap(value: object, key: tuple[str, ...], lines: dict[tuple[str, ...], int]
 
 def _syntax_error(exc: tomllib.TOMLDecodeError, text: str, path: str) -> ConfigError:
     message = str(exc)
-    match = _POS_RE.search(message)
+    match = re.search(_POS, message)
     if match is None:
         return ConfigError(f"invalid TOML: {message}", location=Location(path),
                            hint="check the file against https://toml.io")
     line, col = int(match.group(1)), int(match.group(2))
     source_lines = text.splitlines()
     excerpt = source_lines[line - 1] if 0 < line <= len(source_lines) else None
-    return ConfigError(f"invalid TOML: {_POS_RE.sub('', message).strip()}", location=Location(path, line, col),
+    return ConfigError(f"invalid TOML: {re.sub(_POS, '', message).strip()}", location=Location(path, line, col),
                        excerpt=excerpt, hint="fix the syntax at the caret")

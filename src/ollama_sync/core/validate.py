@@ -15,16 +15,23 @@ from ollama_sync.core import catalog
 from ollama_sync.core.catalog import Reader, Variable, VarKind
 from ollama_sync.core.environment import duplicated_variables, render_environment
 from ollama_sync.core.findings import Finding, Severity, sort_findings
-from ollama_sync.core.hostport import HostPort, binds_all_interfaces, go_parse_ip, parse_host, strip_value
+from ollama_sync.core.hostport import (
+    GO_INT,
+    HostPort,
+    binds_all_interfaces,
+    go_parse_ip,
+    parse_host,
+    strip_value,
+)
 from ollama_sync.core.options import OPTIONS
 from ollama_sync.core.settings import Declaration
 from ollama_sync.core.version import Version
 from ollama_sync.errors import Location
 
 _NAME_RE: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_GO_INT_RE: Final = re.compile(r"[+-]?[0-9]+\Z")
-_DURATION_PART_RE: Final = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|µs|μs|ms|s|m|h)")
-_HOSTNAME_RE: Final = re.compile(r"[A-Za-z0-9._-]+\Z")
+# Patterns other than _NAME_RE are compiled on first use (re caches them): they keep CLI start-up cheap.
+_DURATION_PART: Final = r"([0-9]*(?:\.[0-9]*)?)(ns|us|µs|μs|ms|s|m|h)"
+_HOSTNAME: Final = r"[A-Za-z0-9._-]+\Z"
 _NS: Final = {"ns": 1, "us": 10**3, "µs": 10**3, "μs": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9,
               "h": 3600 * 10**9}
 _INT64_MAX: Final = 2**63 - 1
@@ -153,7 +160,7 @@ def _check_value(var: Variable, value: str, version: Version, loc: Location | No
             yield from _check_host(var, value, loc)
         case VarKind.ENUM:
             yield from _check_kv_type(var, value, version, loc)
-        case VarKind.LOGLEVEL if value not in _TRUE + _FALSE and not _GO_INT_RE.match(value):
+        case VarKind.LOGLEVEL if value not in _TRUE + _FALSE and not re.match(GO_INT, value):
             yield Finding("invalid-log-level", Severity.WARNING,
                           f"{var.name}={value!r} is neither a boolean nor a level: the server logs at INFO",
                           'write "1" (debug) or "2" (trace)', loc, var.name)
@@ -177,13 +184,13 @@ def _check_bool(var: Variable, value: str, loc: Location | None) -> Iterator[Fin
 
 def _is_go_duration(value: str) -> bool:
     """time.ParseDuration accepts it, else strconv.ParseInt (seconds) does, without overflow."""
-    if _GO_INT_RE.match(value):  # ParseDuration takes only "0" unitless; ParseInt the rest (× 1s)
+    if re.match(GO_INT, value):  # ParseDuration takes only "0" unitless; ParseInt the rest (× 1s)
         return abs(int(value)) * _NS["s"] <= _INT64_MAX
     body = value[1:] if value[:1] in "+-" else value
     total = 0
     pos = 0
     while pos < len(body):
-        part = _DURATION_PART_RE.match(body, pos)
+        part = re.compile(_DURATION_PART).match(body, pos)
         if part is None or part.group(1) in ("", "."):
             return False
         whole, _, fraction = part.group(1).partition(".")
@@ -219,7 +226,7 @@ def _with_port(hp: HostPort) -> str:
 
 
 def _valid_host(hp: HostPort) -> bool:
-    return hp.host == "" or go_parse_ip(hp.host) is not None or bool(_HOSTNAME_RE.match(hp.host))
+    return hp.host == "" or go_parse_ip(hp.host) is not None or bool(re.match(_HOSTNAME, hp.host))
 
 
 def _check_kv_type(var: Variable, value: str, version: Version, loc: Location | None) -> Iterator[Finding]:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-_VERSION_RE: Final = re.compile(r"(\d+)\.(\d+)\.(\d+)(?:-(rc\d+))?")
+_VERSION: Final = r"(\d+)\.(\d+)\.(\d+)(?:-(rc\d+))?"  # compiled on use (re caches it)
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class Version:
 
 def parse_version(text: str) -> Version | None:
     """The first release number found in text (e.g. "ollama version is 0.5.7"), or None."""
-    match = _VERSION_RE.search(text)
+    match = re.search(_VERSION, text)
     if match is None:
         return None
     major, minor, patch, rc = match.groups()
