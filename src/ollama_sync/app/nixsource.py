@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from ollama_sync.app.context import Context
 from ollama_sync.app.declaration import Loaded
@@ -11,7 +12,9 @@ from ollama_sync.core.findings import Finding, Severity
 from ollama_sync.core.nixread import DEFAULT_ATTRIBUTES, NixRead, read_nix_text, split_attribute
 from ollama_sync.core.options import IGNORED_NIX_OPTIONS, SourceValue
 from ollama_sync.errors import ConfigError, Location, UsageError
-from ollama_sync.system.nix import Nix, NixValue
+
+if TYPE_CHECKING:
+    from ollama_sync.system.nix import NixValue
 
 Table = dict[str, SourceValue]
 
@@ -50,6 +53,8 @@ def candidate_paths(config: ToolConfig) -> list[tuple[str, ...]]:
 
 def evaluate_with_nix(ctx: Context, config: ToolConfig, source: str) -> NixValue:
     """The set at the attribute path, evaluated by Nix; a missing path is the same ConfigError as statically."""
+    from ollama_sync.system.nix import Nix  # noqa: PLC0415  # only Nix mode pays for the adapter
+
     nix = Nix(ctx.runner)
     if is_flake(source):
         configuration, paths = _flake_target(ctx, config)

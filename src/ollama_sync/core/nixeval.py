@@ -1,5 +1,8 @@
 """A small static evaluator for the Nix a host module is written in: data, never computation.
 
+Its values are NamedTuples rather than dataclasses: they are as immutable, and several times cheaper
+to create at import time, which every .nix read pays (see bench/bench_nix.py).
+
 It evaluates attribute sets (also `rec`, dotted paths merged across the file), strings of both forms
 with interpolation, numbers, booleans, null, lists, `let`, `inherit`, `with` over known sets,
 `lib.mkForce`/`mkDefault`/`mkOverride N` (unwrapped, priority kept), `toString`, `+`, `++`, `//` and
@@ -11,9 +14,8 @@ in the file does not stop the ones asked for.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ollama_sync.core.nixstrings import string_value
 from ollama_sync.core.nixtree import Source, fields, named
@@ -40,8 +42,7 @@ class NotStatic(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True)
-class Scalar:
+class Scalar(NamedTuple):
     """A string, number, boolean or null; origin is the expression that produced it."""
 
     data: Data
@@ -49,8 +50,7 @@ class Scalar:
     priority: int | None = None
 
 
-@dataclass(frozen=True)
-class ListV:
+class ListV(NamedTuple):
     """A list of lazily evaluated elements."""
 
     items: tuple[Thunk, ...]
@@ -58,34 +58,30 @@ class ListV:
     priority: int | None = None
 
 
-@dataclass(frozen=True)
-class Home:
+class Home(NamedTuple):
     """Where bindings of a set are written: an attrset node, and the dotted prefix inside it ("a.b")."""
 
     container: Node
     prefix: tuple[str, ...] = ()
 
 
-@dataclass
-class AttrsV:
+class AttrsV(NamedTuple):
     """An attribute set; each attribute remembers the bindings that define it."""
 
-    attrs: dict[str, Attr]
+    attrs: dict[str, Attr]  # filled while the set is built; the tuple itself never changes
     origin: Node | None
-    homes: list[Home] = field(default_factory=list)
+    homes: list[Home]
     priority: int | None = None
 
 
-@dataclass(frozen=True)
-class Opaque:
+class Opaque(NamedTuple):
     """A value the file receives from outside (pkgs, config, a formal argument) or `lib`."""
 
     name: str
     origin: Node | None = None
 
 
-@dataclass(frozen=True)
-class Builtin:
+class Builtin(NamedTuple):
     """A known function (toString, lib.mkForce, …), possibly partly applied."""
 
     name: str
@@ -96,19 +92,18 @@ class Builtin:
 Val = Scalar | ListV | AttrsV | Opaque | Builtin
 
 
-@dataclass(eq=False)
 class Thunk:
     """A suspended evaluation: an expression in an environment, or a computation; forced once."""
 
-    node: Node | None = None
-    env: Env | None = None
-    compute: Callable[[], Val] | None = None
-    value: Val | None = None
-    forcing: bool = False
+    __slots__ = ("compute", "env", "forcing", "node", "value")
+
+    def __init__(self, node: Node | None = None, env: Env | None = None, compute: Callable[[], Val] | None = None,
+                 value: Val | None = None) -> None:
+        self.node, self.env, self.compute, self.value = node, env, compute, value
+        self.forcing = False
 
 
-@dataclass(frozen=True)
-class Attr:
+class Attr(NamedTuple):
     """One attribute of a set: its value, the key node, and the bindings (or inherits) that define it."""
 
     thunk: Thunk
@@ -118,8 +113,7 @@ class Attr:
     mergeable: bool = False  # an attribute-set literal or a dotted-path set: may be merged with another
 
 
-@dataclass(frozen=True)
-class Env:
+class Env(NamedTuple):
     """A scope: lexical variables, or (when with_ is set) a `with` expression's set."""
 
     names: dict[str, Attr]
@@ -331,7 +325,7 @@ def merge_attr(source: Source, target: AttrsV, name: str, new: Attr) -> None:
                 _defined_twice(source, key, old_set.attrs[key], attr)
             merge_attr(source, old_set, key, attr)
         old_set.homes.extend(new_set.homes)
-        target.attrs[name] = replace(old, bindings=old.bindings + new.bindings, expr=old.expr or new.expr)
+        target.attrs[name] = old._replace(bindings=old.bindings + new.bindings, expr=old.expr or new.expr)
         return
     _defined_twice(source, name, old, new)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ollama_sync.core.nixeval import (
@@ -118,7 +117,7 @@ def _binary(ev: Evaluator, node: Node, env: Env) -> Val:
     if operator == "++" and isinstance(left, ListV) and isinstance(right, ListV):
         return ListV(left.items + right.items, node)
     if operator == "//" and isinstance(left, AttrsV) and isinstance(right, AttrsV):
-        return AttrsV({**left.attrs, **right.attrs}, node)
+        return AttrsV({**left.attrs, **right.attrs}, node, [])
     if operator == "+" and isinstance(left, Scalar) and isinstance(right, Scalar):
         for kind in (str, int):
             if type(left.data) is kind and type(right.data) is kind:
@@ -139,7 +138,7 @@ def _apply(ev: Evaluator, node: Node, env: Env) -> Val:
         raise
     if not isinstance(function, Builtin):
         raise NotStatic(node, "a function call")
-    applied = replace(function, args=(*function.args, Thunk(argument, env)))
+    applied = function._replace(args=(*function.args, Thunk(argument, env)))
     if len(applied.args) < applied.arity:
         return applied
     return _call(ev, applied, node)
@@ -157,10 +156,8 @@ def _call(ev: Evaluator, fn: Builtin, node: Node) -> Val:
 
 
 def _with_priority(value: Val, priority: int) -> Val:
-    if isinstance(value, Scalar | ListV):
-        return replace(value, priority=priority)
-    if isinstance(value, AttrsV):
-        return AttrsV(value.attrs, value.origin, value.homes, priority)
+    if isinstance(value, Scalar | ListV | AttrsV):
+        return value._replace(priority=priority)
     return value
 
 

@@ -80,13 +80,18 @@ def first_error(node: Node) -> Node | None:
 
 def syntax_error(source: Source, node: Node) -> ConfigError:
     """A ConfigError for an ERROR/MISSING node: what was expected or found, with the line and a caret."""
-    if node.is_missing:
-        what = f"missing {node.type!r}"
+    offset = node.start_byte
+    if node.is_missing:  # zero-width: blame the token that stands where it was expected
+        while offset < len(source.data) and source.data[offset:offset + 1].isspace():
+            offset += 1
+        found = source.data[offset:offset + 1].decode("utf-8", errors="replace") or "end of file"
+        expected = "a value" if node.type == "identifier" else repr(node.type)
+        what = f"unexpected {found!r}, expected {expected}"
     else:
         snippet = source.text(node).strip().splitlines()
         what = f"unexpected {snippet[0][:40]!r}" if snippet else "unexpected end of file"
-    return ConfigError(f"Nix syntax error: {what}", location=source.location(node),
-                       excerpt=source.line_text(node.start_byte), hint="fix the syntax at the caret")
+    return ConfigError(f"Nix syntax error: {what}", location=source.location_at(offset),
+                       excerpt=source.line_text(offset), hint="fix the syntax at the caret")
 
 
 def field(node: Node, name: str) -> Node | None:
