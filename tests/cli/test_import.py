@@ -178,3 +178,15 @@ def test_bad_plist_is_a_config_error(tmp_path: Path, capsys: pytest.CaptureFixtu
     bad.write_text("<?xml version='1.0'?><plist><dict><key>a</key></plist>")
     assert run(["import", str(bad)]) == 2
     assert "not a property list" in capsys.readouterr().err
+
+
+def test_nix_module_reads_back_through_the_static_reader(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    module = tmp_path / "ollama.nix"
+    import_to(["--format", "nix", str(IMPORT / "com.github.ollama.plist")], module, capsys)
+    config = tmp_path / "config.toml"
+    config.write_text('source = "ollama.nix"\nattribute = "services.ollama-sync"\n'
+                      '[service]\nbackend = "launchd"\nbinary = "/opt/homebrew/bin/ollama"\n')
+    assert run(["--root", str(tmp_path / "root"), "--config", str(config), "check"]) == 0
+    assert "unknown-option" not in capsys.readouterr().out  # the module's own options are known to be Nix-only
+    rendered = plistlib.loads(render(config, tmp_path / "root", capsys))
+    assert rendered["EnvironmentVariables"] == plist_env(IMPORT / "com.github.ollama.plist")

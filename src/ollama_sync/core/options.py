@@ -81,7 +81,9 @@ OPTIONS: Final[tuple[Option, ...]] = (
 # Options of the NixOS / nix-darwin / home-manager modules that configure Nix itself, not the server.
 IGNORED_NIX_OPTIONS: Final = frozenset(
     {"package", "acceleration", "openFirewall", "rocmOverrideGfx", "user", "group", "home", "sandbox",
-     "writablePaths", "syncModels", "stateDir"}
+     "writablePaths", "syncModels", "stateDir",
+     # this project's own modules (nix/options.nix): how the service runs comes from the config's [service]
+     "service", "applyOnActivation", "configFile"}
 )
 
 
