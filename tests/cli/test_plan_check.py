@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import plistlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -197,3 +198,30 @@ def test_plan_json_up_to_date(write: Write, tmp_path: Path, capsys: Capsys) -> N
     doc = json.loads(capsys.readouterr().out)
     assert (doc["changes"], doc["steps"], doc["diff"]) == (False, [], "")
     assert doc["noop_reason"] == "up to date: the file matches the declaration"
+
+
+# examples ----------------------------------------------------------------------------------------------
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.toml"))
+
+
+@pytest.mark.parametrize("example", [p for p in EXAMPLES if "source = " not in p.read_text()],
+                         ids=lambda p: p.name)
+def test_every_inline_example_checks_without_errors(example: Path, tmp_path: Path, capsys: Capsys) -> None:
+    assert run(["--root", str(tmp_path), "--config", str(example), "--json", "check"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["ok"] is True
+    assert all(f["severity"] != "error" for f in doc["findings"])
+
+
+def test_services_ollama_example_renders_the_reference_plist_with_the_real_context_variable(
+        tmp_path: Path, capsys: Capsys) -> None:
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    plists = {}
+    for name in ("reference-setup.toml", "services-ollama.toml"):
+        assert run(["--root", str(tmp_path), "--config", str(examples / name), "--json", "render"]) == 0
+        plists[name] = plistlib.loads(json.loads(capsys.readouterr().out)["content"].encode())
+    reference, services = plists["reference-setup.toml"], plists["services-ollama.toml"]
+    env = reference["EnvironmentVariables"]
+    env["OLLAMA_CONTEXT_LENGTH"] = env.pop("OLLAMA_NUM_CTX")
+    assert services == reference
