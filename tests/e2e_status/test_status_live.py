@@ -78,7 +78,7 @@ def test_in_sync_and_healthy(supervisord: Supervisord, fake_ollama: Path, tmp_pa
     port = free_port()
     config = declare(supervisord, tmp_path, fake_ollama, port, extra='num_parallel = 2\nkeep_alive = "30m"\n')
     start(supervisord, config, monkeypatch)
-    wait_for(lambda: answers(port))
+    wait_for(lambda: answers(port) and (supervisord.info("ollama") or {}).get("statename") == "RUNNING")
     rc, doc = status_doc(config, capsys)
     assert rc == 0, json.dumps(doc, indent=1)
     assert doc["ok"] and doc["in_sync"] and doc["healthy"]

@@ -19,7 +19,7 @@ from ollama_sync.app.prepare import Prepared
 from ollama_sync.core.environment import render_environment
 from ollama_sync.core.facts import ServerConfig, ServiceState
 from ollama_sync.core.file_env import FileEnv, read_file_env
-from ollama_sync.core.hostport import HostPort, parse_host
+from ollama_sync.core.hostport import HostPort, binds_all_interfaces, is_loopback, parse_host
 from ollama_sync.core.network import Address, AddressKind, Probe, TailscaleSelf, url_host
 from ollama_sync.core.settings import Backend
 from ollama_sync.errors import OllamaSyncError
@@ -29,6 +29,7 @@ from ollama_sync.system import tailscale
 PROBE_TIMEOUT: Final = 0.6  # seconds per HTTP probe; addresses are this machine's own, so answers are fast
 API_TIMEOUT: Final = 0.8
 MANAGER_BUDGET: Final = 1.2  # launchctl print / systemctl show / supervisord RPC
+LIVE_BUDGET: Final = 1.4  # everything live together: a slow view is reported as not answering, never waited for
 LOG_LINES: Final = 400
 Progress = Callable[[str], None]
 
@@ -123,24 +124,34 @@ def _observe_live(ctx: Context, prepared: Prepared, *, declared: dict[str, str],
                   content: bytes | None, file_env: FileEnv | None, say: Progress) -> Observation:
     target = prepared.rendered.target
     problems: list[str] = []
+    deadline = time.monotonic() + LIVE_BUDGET
     say(f"asking {target.backend.value} about {target.name}")
     addresses = tuple(a for a in local.local_addresses() if a.kind is not AddressKind.LINK_LOCAL)
     cli = tailscale.find_cli(ctx.files, ctx.environ)
     probe_to = addresses  # all of them, so a server reachable from the LAN when it should not be is seen
+    first = _preferred(listen, probe_to)
+    sink: dict[str, Any] = {}  # the preferred probe's thread also reads the models, as soon as it is answered
     tasks: dict[str, Callable[[], Any]] = {"manager": lambda: _manager_view(ctx, prepared)}
     if cli is not None:
         tasks["tailscale"] = lambda: tailscale.read_status(ctx.runner, cli, timeout=MANAGER_BUDGET)
     for address in probe_to:
-        tasks[f"probe:{address.ip}"] = _prober(address, listen.port)
+        tasks[f"probe:{address.ip}"] = _prober(address, listen.port, sink, deadline if address == first else None)
     say(f"probing {len(probe_to)} address(es) on port {listen.port}")
-    results = parallel(tasks, MANAGER_BUDGET + 0.1)
+    results = {**sink, **parallel(tasks, LIVE_BUDGET)}
     service, lines, started = _unpack_manager(results, problems, target.backend.value)
     probes = tuple(results.get(f"probe:{a.ip}") or Probe(a, _url(a.ip, listen.port), False, error="timed out")
                    for a in probe_to)
-    loaded, installed = _models(probes, say, problems)
+    loaded, installed = _models(probes, sink, deadline, say, problems)
     return Observation(prepared, True, "", declared, listen, content, file_env, service, started, time.time(),
                        tuple(lines), _server_config(lines), addresses, probes, cli,
                        expected(results.get("tailscale")), loaded, installed, tuple(problems))
+
+
+def _preferred(listen: HostPort, addresses: tuple[Address, ...]) -> Address | None:
+    """The address status reads the models from: the declared one, or loopback when bound to all/loopback."""
+    if not binds_all_interfaces(listen) and not is_loopback(listen):
+        return next((a for a in addresses if a.ip == listen.host), None)
+    return next((a for a in addresses if a.kind is AddressKind.LOOPBACK), None)
 
 
 def _manager_view(ctx: Context, prepared: Prepared) -> tuple[ServiceState, list[str], float | None]:
@@ -187,7 +198,8 @@ def _url(ip: str, port: int) -> str:
     return f"http://{url_host(ip)}:{port}"
 
 
-def _prober(address: Address, port: int) -> Callable[[], Probe]:
+def _prober(address: Address, port: int, sink: dict[str, Any], deadline: float | None) -> Callable[[], Probe]:
+    """A task asking one address for the version; with a deadline, it then reads the models there too."""
     def probe() -> Probe:
         from ollama_sync.system.ollama_api import OllamaApi  # noqa: PLC0415
 
@@ -200,8 +212,27 @@ def _prober(address: Address, port: int) -> Callable[[], Probe]:
         except ValueError:  # answered, but not with the API's JSON: not an Ollama server
             return Probe(address, url, False, error="answered, but not as Ollama",
                          elapsed=time.monotonic() - start)
-        return Probe(address, url, True, version or None, elapsed=time.monotonic() - start)
+        result = Probe(address, url, True, version or None, elapsed=time.monotonic() - start)
+        if deadline is not None:
+            sink[f"probe:{address.ip}"] = result  # seen even if the model reads below run out of time
+            _read_models(url, deadline, sink)
+        return result
     return probe
+
+
+def _read_models(url: str, deadline: float, sink: dict[str, Any]) -> None:
+    """`/api/ps` then `/api/tags` into sink, each bounded by what is left of the deadline."""
+    from ollama_sync.system.ollama_api import OllamaApi  # noqa: PLC0415
+
+    for name in ("ps", "tags"):
+        left = min(API_TIMEOUT, deadline - time.monotonic())
+        if left <= 0.05:
+            return
+        api = OllamaApi(url, left)
+        try:
+            sink[name] = api.ps() if name == "ps" else api.tags()
+        except (OllamaSyncError, ValueError) as exc:
+            sink[name] = exc
 
 
 def _short(message: str) -> str:
@@ -213,23 +244,21 @@ def _short(message: str) -> str:
     return reason
 
 
-def _models(probes: tuple[Probe, ...], say: Progress, problems: list[str]
-            ) -> tuple[tuple[dict[str, Any], ...] | None, tuple[dict[str, Any], ...] | None]:
-    """`/api/ps` and `/api/tags` from the first address that answered (loopback first)."""
-    from ollama_sync.system.ollama_api import OllamaApi  # noqa: PLC0415
-
+def _models(probes: tuple[Probe, ...], sink: dict[str, Any], deadline: float, say: Progress,
+            problems: list[str]) -> tuple[tuple[dict[str, Any], ...] | None, tuple[dict[str, Any], ...] | None]:
+    """Loaded and installed models: read by the preferred probe, else from the first address that answered."""
     first = next((p for p in probes if p.answered), None)
     if first is None:
         return None, None
-    say("reading loaded and installed models")
-    api = OllamaApi(first.url, API_TIMEOUT)
-    results = parallel({"ps": api.ps, "tags": api.tags}, API_TIMEOUT + 0.1)
+    if "ps" not in sink:
+        say("reading loaded and installed models")
+        _read_models(first.url, deadline, sink)
     out: list[tuple[dict[str, Any], ...] | None] = []
     for name in ("ps", "tags"):
-        value = results.get(name)
+        value = sink.get(name)
         if value is None or isinstance(value, (OllamaSyncError, ValueError)):
-            problems.append(f"/api/{name} did not answer at {first.url}")
+            problems.append(f"/api/{name} did not answer at {first.url} in time")
             out.append(None)
         else:
-            out.append(tuple(expected(value)))
+            out.append(tuple(value))
     return out[0], out[1]

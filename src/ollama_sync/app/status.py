@@ -6,17 +6,21 @@ First finishes or undoes a transaction a killed `apply` left behind (app/apply.r
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
 from typing import Any
 
 from ollama_sync.app.context import Context
 from ollama_sync.app.observe import Observation, Progress, observe
 from ollama_sync.app.prepare import Prepared, prepare
+from ollama_sync.core import catalog
 from ollama_sync.core.drift import SettingRow, all_in_sync, drift_table
 from ollama_sync.core.exit_status import explain_exit_status, is_failure
 from ollama_sync.core.facts import RunState
 from ollama_sync.core.hostport import binds_all_interfaces
 from ollama_sync.core.network import AddressKind
+
+JOURNAL = "journal.json"  # system/state.StateStore's journal: present only after an interrupted apply
 
 
 @dataclass(frozen=True)
@@ -90,9 +94,11 @@ class StatusResult:
 
 def status(ctx: Context, *, progress: Progress | None = None) -> StatusResult:
     """Recover an interrupted apply if one is pending, observe every view, build the settings table."""
-    prepared = prepare(ctx)
+    # status shows no validation findings, so the binary's release is not needed: `ollama --version`
+    # (a process start) is skipped by judging against the newest known release (doctor asks the binary).
+    prepared = prepare(ctx, version_text=str(catalog.NEWEST))
     recovered = None
-    if not ctx.sandboxed:
+    if not ctx.sandboxed and ctx.files.exists(posixpath.join(ctx.machine.state_dir, JOURNAL)):
         recovered = _recover(ctx, progress)
     return status_from(prepared, observe(ctx, prepared, progress), recovered)
 
