@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import plistlib
 from dataclasses import replace
+from xml.parsers.expat import ExpatError
 
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
@@ -41,7 +42,7 @@ def _plist_reads_back(env: dict[str, str], target: Target) -> bool:
     try:
         data = launchd.render_plist(env, target, SOURCE)
         return bool(plistlib.loads(data)["EnvironmentVariables"] == env)
-    except (ValueError, UnicodeError):
+    except (ValueError, UnicodeError, ExpatError):  # ExpatError: not well-formed XML, e.g. U+FFFE
         return False
 
 
