@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ollama_sync.app.context import Context
 from ollama_sync.app.prepare import Prepared, prepare
-from ollama_sync.app.transaction import BringUp, Outcome, Transaction, target_from_json
 from ollama_sync.core.environment import render_environment
 from ollama_sync.core.facts import ServiceState
 from ollama_sync.core.findings import has_errors
@@ -22,12 +22,16 @@ from ollama_sync.core.plan import Plan, StepKind, has_process, make_plan
 from ollama_sync.core.settings import Backend
 from ollama_sync.core.verify import runs_declared
 from ollama_sync.errors import LockTimeout, OllamaSyncError
-from ollama_sync.system.health import Progress
 from ollama_sync.system.server_log import parse_server_config
 from ollama_sync.system.service import ServiceManager, manager_for
 from ollama_sync.system.state import StateStore, sha256
 
+if TYPE_CHECKING:
+    from ollama_sync.app.transaction import BringUp, Outcome, Transaction
+    from ollama_sync.system.health import Progress
+
 SANDBOX_NOTE = "not reloaded: under --root no service manager is asked (the file and state are in the root)"
+DISABLED_NOTE = "disabled: the service was stopped and its file removed (the old file is kept as a generation)"
 Confirm = Callable[[Plan, Target], bool]
 
 
@@ -83,23 +87,45 @@ def apply(ctx: Context, *, backend: Backend | None = None, version_text: str | N
                                                enabled=prepared.declaration.settings.enable))
     manager = None if ctx.sandboxed else manager_for(ctx, target.backend)
     store = StateStore(ctx.files, ctx.machine.state_dir)
+    if store.journal() is None:  # read-only first look: a no-op needs neither the lock nor the transaction code
+        looked = _look(ctx, prepared, manager)
+        if not looked.plan.has_changes:
+            return ApplyResult(prepared, looked.plan)
+    from ollama_sync.app.transaction import Transaction  # noqa: PLC0415  # only when something changes
+
     with store.lock(lock_timeout):
         tx = Transaction(ctx, store, target, manager, timeout=timeout, progress=progress)
         tx.crash_point("locked")
         recovered = recover_locked(ctx, store, timeout=timeout, progress=progress)
-        return _run(tx, prepared, confirm, recovered)
+        return _run(tx, prepared, _look(ctx, prepared, manager), confirm, recovered)
 
 
-def _run(tx: Transaction, prepared: Prepared, confirm: Confirm | None, recovered: Recovery | None) -> ApplyResult:
-    target = tx.target
+@dataclass(frozen=True)
+class _Looked:
+    """The file on disk, the live service, and the plan from them."""
+
+    plan: Plan
+    current: bytes | None
+    live: ServiceState | None
+    env: dict[str, str]
+
+
+def _look(ctx: Context, prepared: Prepared, manager: ServiceManager | None) -> _Looked:
+    target = prepared.rendered.target
     env = render_environment(prepared.declaration.settings)
-    current = tx.ctx.files.read_bytes(target.path)
-    live, matches = _observe(tx.manager, target, env)
+    current = ctx.files.read_bytes(target.path)
+    live, matches = _observe(manager, target, env)
     plan = make_plan(prepared.rendered, current, prepared.findings, enabled=prepared.declaration.settings.enable,
                      live=live, live_env_matches=matches)
+    return _Looked(plan, current, live, env)
+
+
+def _run(tx: Transaction, prepared: Prepared, looked: _Looked, confirm: Confirm | None,
+         recovered: Recovery | None) -> ApplyResult:
+    plan, current, live, env = looked.plan, looked.current, looked.live, looked.env
     if not plan.has_changes:
         return ApplyResult(prepared, plan, recovered=recovered)
-    if confirm is not None and not confirm(plan, target):
+    if confirm is not None and not confirm(plan, tx.target):
         return ApplyResult(prepared, plan, recovered=recovered, cancelled=True)
     kinds = {step.kind for step in plan.steps}
     note = SANDBOX_NOTE if tx.manager is None else ""
@@ -112,7 +138,7 @@ def _run(tx: Transaction, prepared: Prepared, confirm: Confirm | None, recovered
         return ApplyResult(prepared, plan, outcome=outcome, recovered=recovered, note=note)
     if kinds & {StepKind.STOP, StepKind.REMOVE}:
         _disable(tx, current, live, plan)
-        return ApplyResult(prepared, plan, recovered=recovered, note=note)
+        return ApplyResult(prepared, plan, recovered=recovered, note=DISABLED_NOTE)
     if tx.manager is None:
         return ApplyResult(prepared, plan, recovered=recovered, note=note)
     restart = tx.bring_up(env, old_pid if StepKind.RESTART in kinds else None, None)
@@ -156,6 +182,8 @@ def recover(ctx: Context, *, lock_timeout: float = 0.0, timeout: float = 60.0,
 def recover_locked(ctx: Context, store: StateStore, *, timeout: float,
                    progress: Progress | None = None) -> Recovery | None:
     """recover(), with the lock already held."""
+    from ollama_sync.app.transaction import target_from_json  # noqa: PLC0415  # only when a journal exists
+
     journal = store.journal()
     if journal is None:
         return None
@@ -174,6 +202,8 @@ def recover_locked(ctx: Context, store: StateStore, *, timeout: float,
         store.set_result(new.number, "interrupted before the file was written")
         store.clear_journal()
         return Recovery("discarded", journal.phase, new.number)
+    from ollama_sync.app.transaction import Transaction  # noqa: PLC0415  # only when there is something to undo
+
     manager = None if ctx.sandboxed else manager_for(ctx, target.backend)
     if journal.phase == "begun":
         manager = None  # written but never loaded: putting the old bytes back is enough

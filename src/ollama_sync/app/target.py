@@ -10,7 +10,8 @@ from ollama_sync.core.paths import Target, default_backend, resolve_target, unit
 from ollama_sync.core.settings import Backend, Declaration
 from ollama_sync.core.version import Version, parse_version
 from ollama_sync.errors import UsageError
-from ollama_sync.system.ollama_binary import find_binary, installed_version
+from ollama_sync.system.ollama_binary import find_binary
+from ollama_sync.system.version_cache import cached_version
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def _version(ctx: Context, binary: str, found: bool, version_text: str | None) -
         return parsed
     if not found or ctx.sandboxed:
         return None
-    return installed_version(ctx.runner, binary)
+    return cached_version(ctx.runner, ctx.files, binary, ctx.machine.state_dir)
 
 
 def _installer_unit_exists(ctx: Context, decl: Declaration) -> bool:

@@ -11,7 +11,7 @@ import signal
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ollama_sync.app.context import Context
 from ollama_sync.core.facts import ServerConfig, ServiceState
@@ -19,11 +19,13 @@ from ollama_sync.core.paths import Target
 from ollama_sync.core.settings import Backend, Scope
 from ollama_sync.core.verify import ApiAnswer, Verification, declared_address, verify
 from ollama_sync.errors import OllamaSyncError, Unreachable
-from ollama_sync.system.health import Health, Progress, wait_healthy
-from ollama_sync.system.ollama_api import OllamaApi, base_url
 from ollama_sync.system.server_log import find_events, lines_since_last_start, parse_server_config
 from ollama_sync.system.service import ServiceManager
 from ollama_sync.system.state import Generation, Journal, StateStore, sha256
+
+if TYPE_CHECKING:
+    from ollama_sync.system.health import Health, Progress
+    from ollama_sync.system.ollama_api import OllamaApi
 
 CRASH_ENV: Final = "OLLAMA_SYNC_TEST_CRASH_AT"  # tests: SIGKILL ourselves at a named step
 LOG_WAIT_SECONDS: Final = 3.0
@@ -143,6 +145,10 @@ class Transaction:
     def bring_up(self, environment: dict[str, str] | None, old_pid: int | None,
                  journal: Journal | None) -> BringUp:
         """Reload the service, wait until healthy, verify (environment None: only the default address)."""
+        # The HTTP client (urllib.request) is imported only when a server is started: a no-op apply skips it.
+        from ollama_sync.system.health import wait_healthy  # noqa: PLC0415
+        from ollama_sync.system.ollama_api import OllamaApi, base_url  # noqa: PLC0415
+
         assert self.manager is not None
         before = self._tail()
         try:

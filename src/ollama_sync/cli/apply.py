@@ -40,9 +40,11 @@ def command(ctx: Context, backend: str | None, version_text: str | None, yes: bo
                    timeout=timeout, lock_timeout=lock_timeout, progress=progress if show else None)
     if not ctx.options.json:
         _print(result)
-    from ollama_sync.cli.models import pull_after_apply  # noqa: PLC0415  # declared models (issue 7)
+    models_rc, models = 0, None
+    if result.ok and not no_models and result.prepared.declaration.settings.models:
+        from ollama_sync.cli.models import pull_after_apply  # noqa: PLC0415  # declared models (issue 7); heavy
 
-    models_rc, models = pull_after_apply(ctx, result.prepared) if result.ok and not no_models else (0, None)
+        models_rc, models = pull_after_apply(ctx, result.prepared)
     if ctx.options.json:
         emit_json("apply", {**_json(result), "models": models})
     return 0 if result.ok and models_rc == 0 else 1

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ollama_sync.app.apply import Recovery
-from ollama_sync.app.transaction import BringUp, Outcome
 from ollama_sync.cli.output import colour_diff
-from ollama_sync.core.paths import Target
-from ollama_sync.core.plan import Plan
 from ollama_sync.errors import UsageError
+
+if TYPE_CHECKING:  # types only: a no-op apply does not load the transaction code
+    from ollama_sync.app.apply import Recovery
+    from ollama_sync.app.transaction import BringUp, Outcome
+    from ollama_sync.core.paths import Target
+    from ollama_sync.core.plan import Plan
 
 
 def progress(message: str) -> None:

@@ -148,19 +148,56 @@ class SupervisorManager:
 
     def _environment(self, pid: int, target: Target) -> tuple[tuple[str, str], ...] | None:
         """What supervisord passed: the process environment less what it inherited from supervisord itself."""
-        import psutil  # noqa: PLC0415  # only status/apply need it
-
-        try:
-            process = psutil.Process(pid)
-            env = process.environ()
-            parent = process.parent()
-            inherited = parent.environ() if parent is not None else {}
-        except (psutil.Error, OSError):
+        env = process_environ(pid)
+        if env is None:
             return None  # macOS hides other processes' environments; a process may also just have exited
+        inherited = process_environ(parent_pid(pid) or 0) or {}
         named = set(program_env_keys(self.files.read_text(target.path) or ""))
         passed = {k: v for k, v in env.items()
                   if k not in _SUPERVISOR_VARS and (k in named or k.startswith("OLLAMA_") or inherited.get(k) != v)}
         return tuple(sorted(passed.items()))
+
+
+def process_environ(pid: int) -> dict[str, str] | None:
+    """A process's environment: /proc/<pid>/environ (cheap, Linux), else psutil; None when it cannot be read."""
+    if pid <= 0:
+        return None
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as handle:
+            raw = handle.read()
+    except FileNotFoundError:
+        if os.path.isdir("/proc/self"):
+            return None  # Linux: the process is gone
+        return _psutil_environ(pid)
+    except OSError:
+        return None
+    pairs = (item.decode(errors="replace").partition("=") for item in raw.split(b"\0") if item)
+    return {name: value for name, _, value in pairs}
+
+
+def parent_pid(pid: int) -> int | None:
+    """The parent's pid (/proc/<pid>/stat, else psutil)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            stat = handle.read()
+        return int(stat.rsplit(b")", 1)[1].split()[1])  # field 4, after the parenthesised command name
+    except (OSError, IndexError, ValueError):
+        pass
+    import psutil  # noqa: PLC0415  # only where /proc is missing
+
+    try:
+        return psutil.Process(pid).ppid()
+    except psutil.Error:
+        return None
+
+
+def _psutil_environ(pid: int) -> dict[str, str] | None:
+    import psutil  # noqa: PLC0415  # only where /proc is missing
+
+    try:
+        return dict(psutil.Process(pid).environ())
+    except (psutil.Error, OSError):
+        return None
 
 
 def program_env_keys(section: str) -> list[str]:
