@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ollama_sync.app.context import Context, GlobalOptions
-from ollama_sync.app.declaration import read_config
+from ollama_sync.app.declaration import load, read_config
 from ollama_sync.app.nixsource import cross_check
 from ollama_sync.cli import run
 from ollama_sync.system.runner import Completed
@@ -175,3 +175,32 @@ def test_cross_check_disagreement_is_an_error_at_the_value(nix_setup: Path) -> N
     assert finding.severity.value == "error" and finding.code == "nix-cross-check"
     assert finding.message == "port: the static reader read 11434, Nix evaluates 11435"
     assert finding.location is not None and (finding.location.line, finding.location.col) == (13, 5)
+
+
+def test_a_flake_is_read_only_with_nix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "flake.nix").write_text("{ outputs = { self }: { }; }\n")
+    config = tmp_path / "config.toml"
+    config.write_text('source = "flake.nix"\n')
+    assert cli(config, "check") == 2
+    assert "is a flake: only Nix can evaluate it" in capsys.readouterr().err
+    assert cli(config, "set", "port", "1") == 2
+    assert "set and unset edit the host module file" in capsys.readouterr().err
+
+
+def test_flake_evaluation_targets_this_hosts_darwin_configuration(tmp_path: Path) -> None:
+    (tmp_path / "flake.nix").write_text("{ outputs = { self }: { }; }\n")
+    config = tmp_path / "config.toml"
+    config.write_text('source = "flake.nix"\neval = "nix"\n')
+    seen: list[tuple[str, ...]] = []
+
+    class NixSays:
+        def run(self, argv, **_: object) -> Completed:  # type: ignore[no-untyped-def]
+            seen.append(tuple(argv))
+            doc = {"path": ["custom", "services", "ollama"], "value": {"port": 11434, "kvCacheType": "q8_0"}}
+            return Completed(tuple(argv), 0, json.dumps(doc), "")
+
+    ctx = Context(GlobalOptions(config=str(config)), environ={"OLLAMA_SYNC_NIX_HOST": "mini"}, runner=NixSays())
+    loaded = load(ctx)
+    assert loaded.declaration.settings.port == 11434 and loaded.declaration.settings.kv_cache_type == "q8_0"
+    assert seen[0][:6] == ("nix", "--extra-experimental-features", "nix-command flakes", "eval", "--json",
+                           f"{tmp_path}#darwinConfigurations.mini.config")
