@@ -67,7 +67,7 @@ def _json(result: ApplyResult) -> dict[str, object]:
 def _print(result: ApplyResult) -> None:
     plan = result.plan
     print_recovery(result.recovered)
-    if plan.findings:
+    if plan.findings and (plan.blocked or not plan.has_changes):  # otherwise shown with the plan, before asking
         print_findings(plan.findings)
     if plan.blocked:
         click.echo(click.style(f"blocked: {summary(plan.findings)}; nothing was touched", fg="red", bold=True),

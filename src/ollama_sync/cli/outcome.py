@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ollama_sync.cli.output import colour_diff
+from ollama_sync.cli.output import colour_diff, print_findings
 from ollama_sync.errors import UsageError
 
 if TYPE_CHECKING:  # types only: a no-op apply does not load the transaction code
@@ -35,7 +35,9 @@ def ask(plan: Plan, target: Target, *, yes: bool, show: bool) -> bool:
 
 
 def print_plan(plan: Plan, target: Target) -> None:
-    """The diff and the steps."""
+    """The findings, the diff and the steps."""
+    if plan.findings:
+        print_findings(plan.findings)
     click.echo(click.style(f"{target.backend.value} service {target.name!r} → {plan.path}", bold=True))
     if plan.foreign_file:
         click.echo(click.style(f"{plan.path} was not written by ollama-sync: a copy is kept in the state "
