@@ -13,7 +13,7 @@ from ollama_sync.app.doctor import doctor
 from ollama_sync.app.render import render_file
 from ollama_sync.app.status import status
 from ollama_sync.cli import run
-from ollama_sync.cli.status_view import blocks, print_plain, status_json, verdict
+from ollama_sync.cli.status_view import blocks, print_plain, print_rich, status_json, verdict
 from ollama_sync.core.drift import Mark
 from ollama_sync.core.paths import Machine
 from tests.conftest import require_shared
@@ -169,3 +169,14 @@ def test_live_doctor_names_launchd_jobs(live: tuple[Context, FakeRunner, int]) -
     assert "server-not-answering" in found and not result.ok
     assert found["server-ignores-variable"].variable == "OLLAMA_NUM_CTX"
     assert result.judged_against == "Ollama 0.12.3"
+
+
+def test_rich_view_shows_the_same_tables(live: tuple[Context, FakeRunner, int],
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    ctx, _, _ = live
+    result = status(ctx)
+    doc = status_json(result)
+    print_rich(blocks(doc, result), verdict(doc))
+    out = capsys.readouterr().out
+    for text in ("settings", "OLLAMA_NUM_PARALLEL", "manager", "server", "running · pid 17594", "not healthy"):
+        assert text in out

@@ -83,7 +83,7 @@ def blocks(doc: dict[str, Any], result: StatusResult) -> list[Block]:
     rows = tuple(((row.variable, "bold"), (row.declared if row.declared is not None else "(not declared)", ""),
                   _cell(row.file), _cell(row.manager), _cell(row.server)) for row in result.rows)
     out.append(Block("settings", ("variable", "declared", "file", "manager", "server"), rows))
-    out.append(_server_block(doc["server"]))
+    out.extend(_server_block(doc["server"]))
     if doc["loaded_models"] is not None:
         out.append(Block(f"loaded models ({len(doc['loaded_models'])})", ("name", "size", "in GPU", "context",
                                                                           "expires"),
@@ -119,21 +119,23 @@ def _service_block(svc: dict[str, Any]) -> Block:
     return Block("service", (), tuple((line,) for line in lines))
 
 
-def _server_block(srv: dict[str, Any]) -> Block:
+def _server_block(srv: dict[str, Any]) -> list[Block]:
     if not srv["checked"]:
-        return Block("server", (), ((("not probed under --root", "dim"),),))
+        return [Block("server", (), ((("not probed under --root", "dim"),),))]
     head = f"Ollama {srv['version']} on {srv['listen']}" if srv["version"] else f"no answer on {srv['listen']}"
     lines = [(head, "green" if srv["declared_address_answered"] else "red")]
     ts = srv["tailscale"] or {}
-    for probe in srv["addresses"]:
-        name = f" ({ts['dns_name']})" if probe["kind"] == "tailscale" and ts.get("dns_name") else ""
-        state = "answered" if probe["answered"] else f"no answer: {probe['error']}"
-        lines.append((f"{probe['url']}  {probe['kind']}{name}  {state}", "" if probe["answered"] else "dim"))
     if srv["tailscale"] is not None and not ts.get("running"):
         lines.append((f"tailscale installed, not running ({ts.get('backend_state') or 'no answer'})", "dim"))
     if not srv["config_logged"]:
         lines.append(("no `server config` line in the server's log: the server column cannot be read", "yellow"))
-    return Block("server", (), tuple((line,) for line in lines))
+    rows = []
+    for probe in srv["addresses"]:
+        name = f" ({ts['dns_name']})" if probe["kind"] == "tailscale" and ts.get("dns_name") else ""
+        answer = ("answered", "green") if probe["answered"] else (f"no answer: {probe['error']}", "dim")
+        rows.append(((probe["url"], ""), (probe["kind"] + name, ""), answer))
+    return [Block("server", (), tuple((line,) for line in lines)),
+            Block("addresses of this machine", ("url", "kind", "answer"), tuple(rows))]
 
 
 def _size(value: Any) -> str:
@@ -174,6 +176,9 @@ def print_plain(items: list[Block], final: tuple[str, str]) -> None:
     """Aligned columns without colour (piped output)."""
     for block in items:
         click.echo(f"{block.title}:")
+        if not block.rows:
+            click.echo("  (none)")
+            continue
         table = [block.headers, *[tuple(text for text, _ in row) for row in block.rows]] if block.headers else \
             [tuple(text for text, _ in row) for row in block.rows]
         widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))] if table else []
@@ -190,6 +195,9 @@ def print_rich(items: list[Block], final: tuple[str, str]) -> None:
 
     console = Console()
     for block in items:
+        if not block.rows:
+            console.print(Text(block.title, style="bold"), Text("(none)", style="dim"))
+            continue
         table = Table(title=block.title, title_justify="left", title_style="bold",
                       show_header=bool(block.headers), box=None, pad_edge=False)
         for header in block.headers or ("",):
