@@ -51,6 +51,8 @@ def test_supervisord_value_round_trips_or_is_rejected_for_cause(value: str) -> N
             return
         assert {f.variable for f in rendered.findings} == {"OLLAMA_X"}
         assert all(f.code == "unsafe-value" for f in rendered.findings)
+        if "\x00" in value:
+            return  # refused for every backend: no process environment can hold NUL (execve), whatever the parser does
         try:
             unchecked = supervisord.render_program(env, target, SOURCE)
         except UnicodeError:
