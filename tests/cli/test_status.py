@@ -180,3 +180,17 @@ def test_rich_view_shows_the_same_tables(live: tuple[Context, FakeRunner, int],
     out = capsys.readouterr().out
     for text in ("settings", "OLLAMA_NUM_PARALLEL", "manager", "server", "running · pid 17594", "not healthy"):
         assert text in out
+
+
+def test_tailscale_name_and_addresses_in_status(live: tuple[Context, FakeRunner, int], tmp_path: Path) -> None:
+    ctx, runner, _ = live
+    folder = tmp_path / "tsbin"
+    folder.mkdir()
+    (folder / "tailscale").write_text("")  # found on PATH; the runner answers for it
+    ctx.environ = {"PATH": str(folder)}
+    fixture = require_shared() / "fixtures/macos/tailscale-status-json-running-RECONSTRUCTED.json"
+    runner.add([str(folder / "tailscale"), "status", "--json"], completed([], 0, fixture.read_text()))
+    doc = status_json(status(ctx))
+    assert doc["server"]["tailscale"] == {"installed": True, "running": True, "backend_state": "Running",
+                                          "ips": ["100.101.102.103", "fd7a:115c:a1e0::1234:5678"],
+                                          "dns_name": "studio.tail1234.ts.net"}

@@ -188,3 +188,26 @@ def test_a_hung_address_times_out(silent_listener: int, tmp_path: Path, capsys: 
     assert rc == 1 and loopback["answered"] is False and loopback["error"] == "timed out"
     assert doc["service"]["state"] == "not loaded"
     assert os.path.exists(supervisord.conf)
+
+
+def test_doctor_names_a_second_ollama_server(supervisord: Supervisord, fake_ollama: Path,  # noqa: F811
+                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    port, other_port = free_port(), free_port()
+    config = declare(supervisord, tmp_path, fake_ollama, port)
+    start(supervisord, config, monkeypatch)
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "OLLAMA_HOST": f"127.0.0.1:{other_port}"}
+    second = subprocess.Popen([str(fake_ollama), "serve"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)  # e.g. `ollama serve` left running in a terminal
+    try:
+        wait_for(lambda: answers(port) and answers(other_port))
+        _, doc = status_doc(config, capsys, "doctor")
+        ours = supervisord.pid("ollama")
+        others = [f for f in doc["findings"] if f["code"] == "other-ollama-server"]
+        assert any(f"pid {second.pid}" in f["message"] for f in others), others
+        assert not any(f"pid {ours}:" in f["message"] for f in others)  # our own server is not "another"
+        finding = next(f for f in others if f"pid {second.pid}" in f["message"])
+        assert finding["hint"] == f"kill {second.pid}" and finding["severity"] == "warning"
+    finally:
+        second.terminate()
+        second.wait(timeout=10)

@@ -39,10 +39,18 @@ def classify_process(args: tuple[str, ...], exe: str = "") -> tuple[bool, bool, 
     elif "/Cellar/ollama/" in program or "/opt/ollama/" in program:
         kind = ServerKind.HOMEBREW
     is_app = bool(args) and args[0].endswith("Ollama.app/Contents/MacOS/Ollama")
-    names = [posixpath.basename(a) for a in args[:2]]
-    # argv[0] is ollama (or a script named for it, e.g. the tests' stand-in run by an interpreter).
-    is_server = "serve" in args[1:3] and any(n.lower().startswith("ollama") for n in names)
-    return is_server, is_app, kind
+    return _is_serve(args), is_app, kind
+
+
+def _is_serve(args: tuple[str, ...]) -> bool:
+    """`ollama serve`, or an interpreter running a script named for ollama with `serve` (the tests' stand-in)."""
+    def named(arg: str) -> bool:
+        return posixpath.basename(arg).lower().startswith("ollama")
+
+    if len(args) >= 2 and named(args[0]) and args[1] == "serve":
+        return True
+    interpreter = posixpath.basename(args[0]).startswith(("python", "sh", "bash")) if args else False
+    return interpreter and len(args) >= 3 and named(args[1]) and args[2] == "serve"
 
 
 @dataclass(frozen=True)
