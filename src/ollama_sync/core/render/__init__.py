@@ -39,18 +39,24 @@ class Rendered:
 def render(decl: Declaration, target: Target) -> Rendered:
     """Render the service file for target's backend; unsafe values yield error findings and no content."""
     from ollama_sync.core.environment import render_environment  # noqa: PLC0415  # keep import light
-    from ollama_sync.core.render import launchd, supervisord, systemd  # noqa: PLC0415
 
     env = render_environment(decl.settings)
     problems = common_problems(env, target)
+    # Only the target's renderer is imported: each pulls in its own parser (plistlib, shlex, …).
     match target.backend:
         case Backend.LAUNCHD:
+            from ollama_sync.core.render import launchd  # noqa: PLC0415
+
             problems += launchd.unsafe_values(env, target)
             content = None if problems else launchd.render_plist(env, target, decl.source)
         case Backend.SYSTEMD:
+            from ollama_sync.core.render import systemd  # noqa: PLC0415
+
             problems += systemd.unsafe_values(env, target)
             content = None if problems else systemd.render_unit(env, target, decl.source)
         case Backend.SUPERVISORD:
+            from ollama_sync.core.render import supervisord  # noqa: PLC0415
+
             problems += supervisord.unsafe_values(env, target)
             content = None if problems else supervisord.render_program(env, target, decl.source)
     return Rendered(target, content, tuple(_finding(key, why, decl, target) for key, why in _unique(problems)))
