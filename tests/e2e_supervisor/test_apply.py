@@ -75,6 +75,20 @@ def test_taken_port_rolls_back_to_the_old_server(setup: Setup) -> None:
     assert f"127.0.0.1:{setup.port}" in (setup.sv.include_dir / "ollama.conf").read_text()
 
 
+def test_server_resolving_other_settings_fails_verification_and_rolls_back(setup: Setup) -> None:
+    assert setup.apply().returncode == 0
+    setup.declare(extra='keep_alive = "10m"\nenvironment = { STANDIN_FAIL = "misreport:OLLAMA_KEEP_ALIVE" }\n')
+    rc, doc = setup.apply_json()
+    assert rc == 1
+    attempt = doc["outcome"]["attempt"]
+    assert attempt["failed_step"] == "verify"
+    assert "server: OLLAMA_KEEP_ALIVE: declared '10m', 'misreported'" in attempt["reason"]
+    views = {v["view"]: v for v in attempt["verification"]["views"]}
+    assert views["manager"]["ok"] and views["api"]["ok"] and not views["server"]["ok"]
+    assert doc["outcome"]["rolled_back_to"] == 1 and doc["outcome"]["restore"]["ok"]
+    assert "OLLAMA_KEEP_ALIVE" not in setup.manager_env() and setup.answers()
+
+
 def test_failed_first_apply_stops_the_service_and_removes_the_file(setup: Setup) -> None:
     setup.declare(extra='environment = { STANDIN_FAIL = "exit-at-start" }\n')
     done = setup.apply()

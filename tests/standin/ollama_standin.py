@@ -234,7 +234,8 @@ def serve() -> int:
     scheme, name, port = host()
     url = f"{scheme}://{'[' + name + ']' if ':' in name else name}:{port}"
     fail = os.environ.get("STANDIN_FAIL", "")
-    env = " ".join(f"{k}:{resolved(k, url)}" for k in KNOWN)
+    misreported = fail.split(":", 1)[1] if fail.startswith("misreport:") else None
+    env = " ".join(f"{k}:{'misreported' if k == misreported else resolved(k, url)}" for k in KNOWN)
     log("server config", env=f"map[{env}]")
     if fail == "exit-at-start":
         print("Error: stand-in told to exit at start", file=sys.stderr, flush=True)

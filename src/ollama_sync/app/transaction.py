@@ -7,6 +7,7 @@ behind for `recover` to finish or undo it; the service file itself is only ever 
 from __future__ import annotations
 
 import os
+import posixpath
 import signal
 import time
 from collections.abc import Mapping
@@ -152,7 +153,12 @@ class Transaction:
         assert self.manager is not None
         before = self._tail()
         try:
+            if self.target.log_path:  # launchd and supervisord fail to start a job whose log folder is missing
+                self.ctx.files.mkdir(posixpath.dirname(self.target.log_path))
             self.manager.load(self.target)
+        except OSError as exc:
+            return BringUp(False, "reload", f"cannot create the log folder for {self.target.log_path}: "
+                                            f"{exc.strerror}")
         except OllamaSyncError as exc:
             return BringUp(False, "reload", exc.message, log_lines=self._errors(before))
         if journal is not None:
