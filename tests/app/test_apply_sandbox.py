@@ -167,3 +167,15 @@ def test_generations_keep_the_last_twenty(tmp_path: Path) -> None:
     assert numbers == list(range(6, KEEP + 6))
     assert store.content(KEEP + 5) == f"v{KEEP + 4}".encode()
     assert len(list((tmp_path / "state" / "generations").iterdir())) == 2 * KEEP
+
+
+def test_a_generation_recorded_without_a_journal_is_marked_interrupted(machine: Machine, root: Path) -> None:
+    from ollama_sync.app.apply import recover_locked  # noqa: PLC0415
+
+    ctx = sandbox(machine, root)
+    store = StateStore(ctx.files, ctx.machine.state_dir)
+    store.add(b"new", source="s", result="in progress", target={"path": PLIST, "backend": "launchd"},
+              environment={})
+    with store.lock(1):
+        assert recover_locked(ctx, store, timeout=1) is None
+    assert store.generation(1).result == "interrupted before the file was written"

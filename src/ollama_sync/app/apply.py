@@ -186,6 +186,9 @@ def recover_locked(ctx: Context, store: StateStore, *, timeout: float,
 
     journal = store.journal()
     if journal is None:
+        for gen in store.generations():  # killed between recording a generation and journalling it
+            if gen.result == "in progress":
+                store.set_result(gen.number, "interrupted before the file was written")
         return None
     target = target_from_json(journal.target)
     try:
