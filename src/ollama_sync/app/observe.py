@@ -25,6 +25,7 @@ from ollama_sync.core.settings import Backend
 from ollama_sync.errors import OllamaSyncError
 from ollama_sync.system import addresses as local
 from ollama_sync.system import tailscale
+from ollama_sync.system.probe_http import get_json
 
 PROBE_TIMEOUT: Final = 0.6  # seconds per HTTP probe; addresses are this machine's own, so answers are fast
 API_TIMEOUT: Final = 0.8
@@ -201,38 +202,40 @@ def _url(ip: str, port: int) -> str:
 def _prober(address: Address, port: int, sink: dict[str, Any], deadline: float | None) -> Callable[[], Probe]:
     """A task asking one address for the version; with a deadline, it then reads the models there too."""
     def probe() -> Probe:
-        from ollama_sync.system.ollama_api import OllamaApi  # noqa: PLC0415
-
         url = _url(address.ip, port)
         start = time.monotonic()
         try:
-            version = OllamaApi(url, PROBE_TIMEOUT).version()
+            answer = get_json(address.ip, port, "/api/version", PROBE_TIMEOUT)
         except OllamaSyncError as exc:
             return Probe(address, url, False, error=_short(exc.message), elapsed=time.monotonic() - start)
         except ValueError:  # answered, but not with the API's JSON: not an Ollama server
             return Probe(address, url, False, error="answered, but not as Ollama",
                          elapsed=time.monotonic() - start)
+        version = str(answer.get("version") or "") if isinstance(answer, dict) else ""
         result = Probe(address, url, True, version or None, elapsed=time.monotonic() - start)
         if deadline is not None:
             sink[f"probe:{address.ip}"] = result  # seen even if the model reads below run out of time
-            _read_models(url, deadline, sink)
+            _read_models(address.ip, port, deadline, sink)
         return result
     return probe
 
 
-def _read_models(url: str, deadline: float, sink: dict[str, Any]) -> None:
+def _read_models(ip: str, port: int, deadline: float, sink: dict[str, Any]) -> None:
     """`/api/ps` then `/api/tags` into sink, each bounded by what is left of the deadline."""
-    from ollama_sync.system.ollama_api import OllamaApi  # noqa: PLC0415
-
     for name in ("ps", "tags"):
         left = min(API_TIMEOUT, deadline - time.monotonic())
         if left <= 0.05:
             return
-        api = OllamaApi(url, left)
         try:
-            sink[name] = api.ps() if name == "ps" else api.tags()
+            answer = get_json(ip, port, f"/api/{name}", left)
+            sink[name] = list(answer.get("models") or []) if isinstance(answer, dict) else []
         except (OllamaSyncError, ValueError) as exc:
             sink[name] = exc
+
+
+def _probe_port(probe: Probe) -> int:
+    """The port a probe asked on (from its URL)."""
+    return int(probe.url.rsplit(":", 1)[1])
 
 
 def _short(message: str) -> str:
@@ -252,7 +255,7 @@ def _models(probes: tuple[Probe, ...], sink: dict[str, Any], deadline: float, sa
         return None, None
     if "ps" not in sink:
         say("reading loaded and installed models")
-        _read_models(first.url, deadline, sink)
+        _read_models(first.address.ip, _probe_port(first), deadline, sink)
     out: list[tuple[dict[str, Any], ...] | None] = []
     for name in ("ps", "tags"):
         value = sink.get(name)

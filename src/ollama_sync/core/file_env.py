@@ -10,7 +10,6 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from ollama_sync.core.servicefile import read_plist, read_systemd
 from ollama_sync.core.settings import Backend
 from ollama_sync.errors import ConfigError
 
@@ -25,15 +24,14 @@ class FileEnv:
 
 def read_file_env(backend: Backend, content: bytes, path: str, name: str = "ollama") -> FileEnv:
     """The environment the file at path passes to the server (name: the supervisord program)."""
+    if backend is Backend.SUPERVISORD:
+        return program_env(content.decode("utf-8", errors="replace"), name)
+    from ollama_sync.core.servicefile import read_plist, read_systemd  # noqa: PLC0415  # plistlib: only here
+
     try:
-        match backend:
-            case Backend.LAUNCHD:
-                return FileEnv(dict(read_plist(content, path).environment))
-            case Backend.SYSTEMD:
-                text = content.decode("utf-8", errors="replace")
-                return FileEnv(dict(read_systemd([(path, text)]).environment))
-            case Backend.SUPERVISORD:
-                return program_env(content.decode("utf-8", errors="replace"), name)
+        if backend is Backend.LAUNCHD:
+            return FileEnv(dict(read_plist(content, path).environment))
+        return FileEnv(dict(read_systemd([(path, content.decode("utf-8", errors="replace"))]).environment))
     except ConfigError as exc:
         return FileEnv(None, exc.message.removeprefix(f"{path}: "))
 
