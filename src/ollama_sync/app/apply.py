@@ -20,9 +20,7 @@ from ollama_sync.core.findings import has_errors
 from ollama_sync.core.paths import Target
 from ollama_sync.core.plan import Plan, StepKind, has_process, make_plan
 from ollama_sync.core.settings import Backend
-from ollama_sync.core.verify import runs_declared
 from ollama_sync.errors import LockTimeout, OllamaSyncError
-from ollama_sync.system.server_log import parse_server_config
 from ollama_sync.system.service import ServiceManager, manager_for
 from ollama_sync.system.state import StateStore, sha256
 
@@ -153,8 +151,13 @@ def _observe(manager: ServiceManager | None, target: Target,
     live = manager.state(target)
     if not has_process(live):
         return live, None
-    config = None if live.environment is not None else parse_server_config(manager.log_tail(target, 400))
-    return live, runs_declared(env, live.environment, config)
+    if live.environment is not None:  # the common case, kept free of the verification imports
+        passed = dict(live.environment)
+        return live, all(passed.get(name) == value for name, value in env.items())
+    from ollama_sync.core.verify import runs_declared  # noqa: PLC0415
+    from ollama_sync.system.server_log import parse_server_config  # noqa: PLC0415
+
+    return live, runs_declared(env, None, parse_server_config(manager.log_tail(target, 400)))
 
 
 def _disable(tx: Transaction, current: bytes | None, live: ServiceState | None, plan: Plan) -> None:
