@@ -13,7 +13,8 @@ from tests.conftest import REPO
 EXAMPLE = REPO / "examples" / "reference-setup.toml"
 
 
-def test_plan_on_the_reference_setup_shows_num_ctx_and_the_diff(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_plan_on_the_reference_setup_shows_num_ctx_and_the_diff(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     rc = run(["--root", str(tmp_path), "--config", str(EXAMPLE), "plan"])
     out = capsys.readouterr().out
     assert rc == 0

@@ -69,8 +69,8 @@ class LazyGroup(click.Group):
               help="Read a .nix declaration with the built-in static reader or with real Nix.")
 @click.version_option(__version__, prog_name="ollama-sync")
 @click.pass_context
-def cli(ctx: click.Context, config: str | None, root: str | None, json_output: bool, debug: bool,
-        eval_mode: str | None) -> None:
+def cli(ctx: click.Context, config: str | None, root: str | None, json_output: bool, debug: bool,  # noqa: PLR0917
+        eval_mode: str | None) -> None:  # click passes options as keywords; the signature mirrors them
     """Declare the Ollama server service once, then plan, apply and verify it."""
     from ollama_sync.app.context import Context, GlobalOptions  # noqa: PLC0415
 
