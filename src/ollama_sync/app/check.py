@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ollama_sync.app.context import Context
 from ollama_sync.app.prepare import prepare
@@ -11,8 +11,7 @@ from ollama_sync.core.findings import Finding, has_errors, sort_findings
 from ollama_sync.core.version import Version
 
 
-@dataclass(frozen=True)
-class CheckResult:
+class CheckResult(NamedTuple):
     """The findings and the release they were judged against."""
 
     source: str

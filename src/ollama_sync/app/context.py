@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ollama_sync.core.paths import Machine
 from ollama_sync.system.files import Files
@@ -26,8 +25,9 @@ class LazySubprocessRunner:
         return SubprocessRunner().run(argv, ok_codes=ok_codes, timeout=timeout, input_text=input_text, env=env)
 
 
-@dataclass(frozen=True)
-class GlobalOptions:
+# NamedTuples and a plain class rather than dataclasses here and in the other per-command results on the
+# `plan` path: on Python 3.11 each frozen dataclass costs ~1 ms of start-up (bench/bench_startup.py).
+class GlobalOptions(NamedTuple):
     """The options every command takes."""
 
     config: str | None = None
@@ -37,14 +37,15 @@ class GlobalOptions:
     eval_mode: str | None = None  # "static" | "nix": how to read a .nix declaration (overrides the config)
 
 
-@dataclass
 class Context:
     """Global options plus the adapters; each adapter is created on first use."""
 
-    options: GlobalOptions = field(default_factory=GlobalOptions)
-    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    runner: Runner = field(default_factory=LazySubprocessRunner)
-    machine_override: Machine | None = None
+    def __init__(self, options: GlobalOptions | None = None, *, environ: Mapping[str, str] | None = None,
+                 runner: Runner | None = None, machine_override: Machine | None = None) -> None:
+        self.options = options or GlobalOptions()
+        self.environ: Mapping[str, str] = dict(os.environ) if environ is None else environ
+        self.runner: Runner = runner or LazySubprocessRunner()
+        self.machine_override = machine_override
 
     @cached_property
     def files(self) -> Files:

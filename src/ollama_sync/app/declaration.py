@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import NamedTuple
 
 from ollama_sync.app.context import Context
 from ollama_sync.core.config import ToolConfig, parse_config
@@ -14,8 +15,7 @@ from ollama_sync.core.tomlread import parse_toml
 from ollama_sync.errors import ConfigError, Location
 
 
-@dataclass(frozen=True)
-class Loaded:
+class Loaded(NamedTuple):
     """The declaration as read, the config that pointed at it, and what reading it found."""
 
     config: ToolConfig
@@ -108,4 +108,4 @@ def _source_location(config: ToolConfig) -> Location:
 def with_service(loaded: Loaded, **changes: object) -> Loaded:
     """The same loaded declaration with some service options replaced (e.g. --backend)."""
     service = replace(loaded.declaration.service, **changes)  # type: ignore[arg-type]
-    return replace(loaded, declaration=replace(loaded.declaration, service=service))
+    return loaded._replace(declaration=replace(loaded.declaration, service=service))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ollama_sync.app.context import Context
 from ollama_sync.app.memory_check import memory_findings
@@ -12,8 +12,7 @@ from ollama_sync.core.plan import Plan, make_plan
 from ollama_sync.core.settings import Backend
 
 
-@dataclass(frozen=True)
-class PlanResult:
+class PlanResult(NamedTuple):
     """The plan and everything it was computed from."""
 
     prepared: Prepared

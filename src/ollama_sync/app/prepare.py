@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ollama_sync.app.context import Context
 from ollama_sync.app.declaration import Loaded, load, with_service
@@ -13,8 +13,7 @@ from ollama_sync.core.settings import Backend, Declaration
 from ollama_sync.core.validate import validate
 
 
-@dataclass(frozen=True)
-class Prepared:
+class Prepared(NamedTuple):
     """A declaration read, validated and rendered for this machine."""
 
     loaded: Loaded

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ollama_sync.app.context import Context
 from ollama_sync.core.findings import Finding, Severity
@@ -11,11 +11,9 @@ from ollama_sync.core.settings import Backend, Declaration
 from ollama_sync.core.version import Version, parse_version
 from ollama_sync.errors import UsageError
 from ollama_sync.system.ollama_binary import find_binary
-from ollama_sync.system.version_cache import cached_version
 
 
-@dataclass(frozen=True)
-class Resolved:
+class Resolved(NamedTuple):
     """The target, the Ollama release settings are judged against, and what resolving found."""
 
     target: Target
@@ -52,6 +50,8 @@ def _version(ctx: Context, binary: str, found: bool, version_text: str | None) -
         return parsed
     if not found or ctx.sandboxed:
         return None
+    from ollama_sync.system.version_cache import cached_version  # noqa: PLC0415  # json, runner
+
     return cached_version(ctx.runner, ctx.files, binary, ctx.machine.state_dir)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import platform
 from collections.abc import Mapping
 
 from ollama_sync.core.paths import Machine
@@ -14,7 +13,7 @@ def read_machine(environ: Mapping[str, str] | None = None) -> Machine:
     """The running machine's facts; OLLAMA_SYNC_STATE_DIR overrides the state directory."""
     env = os.environ if environ is None else environ
     home = env.get("HOME") or os.path.expanduser("~")
-    system = platform.system()
+    system = os.uname().sysname  # "Darwin" or "Linux"; platform.system() costs an import
     state = env.get("OLLAMA_SYNC_STATE_DIR") or _default_state_dir(system, home, env)
     return Machine(system=system, home=home, uid=os.getuid(), user=_user(), state_dir=state)
 
