@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -77,6 +76,8 @@ def parse_config(text: str, path: str) -> ToolConfig:
 
 
 def _unknown(key: str, allowed: tuple[str, ...] | list[str], loc: Location, what: str) -> ConfigError:
+    import difflib  # noqa: PLC0415  # only when needed: start-up time
+
     close = difflib.get_close_matches(key, list(allowed), n=1)
     hint = f"did you mean {close[0]!r}?" if close else "accepted: " + ", ".join(allowed)
     return ConfigError(f"unknown {what} {key!r}", location=loc, hint=hint)

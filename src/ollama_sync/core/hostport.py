@@ -101,7 +101,14 @@ def _fallback_host(hostport: str) -> str:
 
 def go_parse_ip(text: str) -> str | None:
     """net.ParseIP(text).String(): the canonical address, or None when Go would not parse it."""
-    import ipaddress  # noqa: PLC0415  # only needed when a host is declared
+    parts = text.split(".")
+    if len(parts) == 4 and all(p.isascii() and p.isdigit() for p in parts):
+        # Dotted IPv4, the common case, without importing ipaddress: both Go and Python refuse
+        # parts over 255 and parts with leading zeros.
+        if all(int(p) <= 255 and (p == "0" or not p.startswith("0")) for p in parts):
+            return text
+        return None
+    import ipaddress  # noqa: PLC0415  # IPv6 and the rest
 
     if "%" in text:  # Go's ParseIP takes no IPv6 zone
         return None

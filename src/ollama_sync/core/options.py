@@ -9,7 +9,6 @@ module turns them into `OllamaSettings`, whatever vocabulary the file speaks.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -149,6 +148,8 @@ def _unknown_option(name: str, loc: Location, *, strict: bool) -> list[Finding]:
     if name in IGNORED_NIX_OPTIONS and not strict:
         return [Finding("nix-only-option", Severity.INFO, f"option {name!r} configures Nix, not the server",
                         "ollama-sync leaves it to your Nix configuration", loc)]
+    import difflib  # noqa: PLC0415  # only when needed: start-up time
+
     close = difflib.get_close_matches(name, all_names(), n=1)
     hint = f"did you mean {close[0]!r}?" if close else "accepted: " + ", ".join(all_names())
     if strict:

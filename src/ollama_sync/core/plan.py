@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -66,6 +65,8 @@ def unified_diff(path: str, old: bytes | None, new: bytes | None) -> str:
         return ""
     before = _lines(old)
     after = _lines(new)
+    import difflib  # noqa: PLC0415  # only when needed: start-up time
+
     return "".join(difflib.unified_diff(
         before, after,
         fromfile=path if old is not None else "/dev/null",

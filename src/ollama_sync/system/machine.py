@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 from collections.abc import Mapping
 
@@ -32,7 +31,10 @@ def default_config_path(system: str, home: str, env: Mapping[str, str]) -> str:
 
 
 def _user() -> str:
+    """The account name of the process's uid (pwd; getpass.getuser() would also import termios)."""
+    import pwd  # noqa: PLC0415  # POSIX only, like the service managers ollama-sync drives
+
     try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry (containers)
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:  # no passwd entry (containers)
         return str(os.getuid())
