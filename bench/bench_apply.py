@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._timing import interleaved, report, run_process
+from bench._timing import VENV_BIN, interleaved, report, run_process
 from tests.standin import install_fake_ollama
 from tests.supervisor_harness import Supervisord, free_port, running_supervisord, supervisor_tool
 
@@ -48,7 +48,7 @@ def measure(sv: Supervisord, folder: Path, runs: int) -> int:
     config = folder / "config.toml"
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(folder / "home"),
            "OLLAMA_SYNC_STATE_DIR": str(folder / "state"), **sv.environ()}
-    apply_argv = [sys.executable, "-m", "ollama_sync", "--config", str(config), "apply", "--yes"]
+    apply_argv = [str(VENV_BIN / "ollama-sync"), "--config", str(config), "apply", "--yes"]  # as users run it
     values = iter(["10m", "20m"] * (runs + 10))
 
     def declare(keep_alive: str) -> None:

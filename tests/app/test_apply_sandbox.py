@@ -18,7 +18,8 @@ from ollama_sync.core.paths import Machine, Target
 from ollama_sync.core.settings import Backend, Scope
 from ollama_sync.errors import LockTimeout
 from ollama_sync.system.files import Files
-from ollama_sync.system.state import KEEP, Journal, StateStore
+from ollama_sync.system.state import KEEP, StateStore
+from ollama_sync.system.state_records import Journal
 from tests.fakes import FakeRunner
 
 PLIST = "/Users/alice/Library/LaunchAgents/com.github.ollama.plist"

@@ -9,8 +9,7 @@ Under --root the file and the state are written inside the root and no service m
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ollama_sync.app.context import Context
 from ollama_sync.app.prepare import Prepared, prepare
@@ -28,13 +27,14 @@ if TYPE_CHECKING:
     from ollama_sync.app.transaction import BringUp, Outcome, Transaction
     from ollama_sync.system.health import Progress
 
+# Results are NamedTuples, as in the other per-command modules: a frozen dataclass costs ~1 ms of start-up
+# on Python 3.11, and a no-op apply has a start-up budget (bench/bench_apply.py).
 SANDBOX_NOTE = "not reloaded: under --root no service manager is asked (the file and state are in the root)"
 DISABLED_NOTE = "disabled: the service was stopped and its file removed (the old file is kept as a generation)"
 Confirm = Callable[[Plan, Target], bool]
 
 
-@dataclass(frozen=True)
-class Recovery:
+class Recovery(NamedTuple):
     """What was done about a transaction a killed process left behind."""
 
     action: str  # "finished" | "undone" | "discarded"
@@ -51,8 +51,7 @@ class Recovery:
         return f"recovered an interrupted apply (generation {self.generation}, stopped after {self.phase!r}): {what}"
 
 
-@dataclass(frozen=True)
-class ApplyResult:
+class ApplyResult(NamedTuple):
     """What apply did."""
 
     prepared: Prepared
@@ -98,8 +97,7 @@ def apply(ctx: Context, *, backend: Backend | None = None, version_text: str | N
         return _run(tx, prepared, _look(ctx, prepared, manager), confirm, recovered)
 
 
-@dataclass(frozen=True)
-class _Looked:
+class _Looked(NamedTuple):
     """The file on disk, the live service, and the plan from them."""
 
     plan: Plan

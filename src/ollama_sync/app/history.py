@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ollama_sync.app.context import Context
-from ollama_sync.system.state import Generation, StateStore, sha256
+from ollama_sync.system.state import StateStore, sha256
+from ollama_sync.system.state_records import Generation
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from ollama_sync.core.render import is_ours
 from ollama_sync.errors import OllamaSyncError
 from ollama_sync.system.health import Progress
 from ollama_sync.system.service import manager_for
-from ollama_sync.system.state import Generation, StateStore
+from ollama_sync.system.state import StateStore
+from ollama_sync.system.state_records import Generation
 
 
 @dataclass(frozen=True)

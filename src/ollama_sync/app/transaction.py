@@ -22,7 +22,8 @@ from ollama_sync.core.verify import ApiAnswer, Verification, declared_address, v
 from ollama_sync.errors import OllamaSyncError, Unreachable
 from ollama_sync.system.server_log import find_events, lines_since_last_start, parse_server_config
 from ollama_sync.system.service import ServiceManager
-from ollama_sync.system.state import Generation, Journal, StateStore, sha256
+from ollama_sync.system.state import StateStore, sha256
+from ollama_sync.system.state_records import Generation, Journal
 
 if TYPE_CHECKING:
     from ollama_sync.system.health import Health, Progress

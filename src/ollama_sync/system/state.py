@@ -15,17 +15,18 @@ Every write is atomic (Files.write_atomic); only the last `KEEP` generations are
 
 from __future__ import annotations
 
-import json
 import os
 import posixpath
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ollama_sync.errors import LockTimeout, OllamaSyncError
 from ollama_sync.system.files import Files
+
+if TYPE_CHECKING:
+    from ollama_sync.system.state_records import Generation, Journal
 
 KEEP: Final = 20
 
@@ -37,39 +38,12 @@ def sha256(data: bytes | None) -> str:
     return "" if data is None else hashlib.sha256(data).hexdigest()
 
 
-@dataclass(frozen=True)
-class Generation:
-    """One recorded version of the service file."""
-
-    number: int
-    time: float  # seconds since the epoch
-    hash: str
-    source: str  # the declaration it was rendered from, or how it got here ("found on disk", "rollback to 3")
-    result: str  # "ok", "backup", "in progress", "rolled back: …", "failed: …", "interrupted: …"
-    path: str
-    backend: str
-    environment: dict[str, str] | None = None  # declared variables; None: unknown (a file found on disk)
-    target: dict[str, Any] | None = None  # core.paths.Target fields, so rollback needs no declaration
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict (no content)."""
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class Journal:
-    """The transaction in flight: what was on disk, what is being written, and how far it got."""
-
-    phase: str  # begun → written → reloaded → healthy → verified → (removed); rolling-back
-    target: dict[str, Any]  # core.paths.Target fields, so recovery needs no declaration
-    old_generation: int | None  # None: there was no file before
-    new_generation: int
-    pid: int = field(default_factory=os.getpid)
-    started: float = field(default_factory=time.time)
-
-
 class StateStore:
-    """Reads and writes the state directory through Files (so --root sandboxes it too)."""
+    """Reads and writes the state directory through Files (so --root sandboxes it too).
+
+    json and the record types are imported inside the methods that use them: a no-op apply only asks
+    `journal()`, which finds no file, and pays for neither (bench/bench_apply.py).
+    """
 
     def __init__(self, files: Files, state_dir: str) -> None:
         self.files = files
@@ -102,6 +76,10 @@ class StateStore:
 
     def generations(self) -> list[Generation]:
         """Every kept generation, oldest first."""
+        import json  # noqa: PLC0415
+
+        from ollama_sync.system.state_records import Generation  # noqa: PLC0415
+
         folder = self.files.real(self._path("generations"))
         if not folder.is_dir():
             return []
@@ -133,6 +111,8 @@ class StateStore:
     def add(self, content: bytes, *, source: str, result: str, target: dict[str, Any],
             environment: dict[str, str] | None) -> Generation:
         """Record a new generation (content first, so metadata never points at missing bytes)."""
+        from ollama_sync.system.state_records import Generation  # noqa: PLC0415
+
         existing = self.generations()
         number = (existing[-1].number + 1) if existing else 1
         gen = Generation(number, time.time(), sha256(content), source, result, str(target["path"]),
@@ -144,11 +124,15 @@ class StateStore:
 
     def set_result(self, number: int, result: str) -> Generation:
         """Record how a generation's transaction ended."""
+        from dataclasses import replace  # noqa: PLC0415
+
         gen = replace(self.generation(number), result=result)
         self._write_meta(gen)
         return gen
 
     def _write_meta(self, gen: Generation) -> None:
+        import json  # noqa: PLC0415
+
         data = json.dumps(gen.to_json(), indent=1, sort_keys=True).encode()
         self.files.write_atomic(self._path("generations", f"{gen.number:04d}.json"), data, mode=0o600)
 
@@ -171,6 +155,10 @@ class StateStore:
         text = self.files.read_text(self._path("journal.json"))
         if text is None:
             return None
+        import json  # noqa: PLC0415  # only when a journal exists
+
+        from ollama_sync.system.state_records import Journal  # noqa: PLC0415
+
         try:
             return Journal(**json.loads(text))
         except (ValueError, TypeError):
@@ -179,6 +167,9 @@ class StateStore:
 
     def write_journal(self, journal: Journal) -> Journal:
         """Persist the journal (atomically, so it is always a complete old or new one)."""
+        import json  # noqa: PLC0415
+        from dataclasses import asdict  # noqa: PLC0415
+
         data = json.dumps(asdict(journal), indent=1, sort_keys=True).encode()
         self.files.write_atomic(self._path("journal.json"), data, mode=0o600)
         return journal

@@ -11,8 +11,7 @@ import fnmatch
 import posixpath
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from ollama_sync.errors import ConfigError, Location, Unsupported
 from ollama_sync.system.files import Files
@@ -28,8 +27,7 @@ _EXPANSION: Final = re.compile(r"%\((here|ENV_[A-Za-z0-9_]+)\)s")
 Getter = Callable[[str, str], "str | None"]
 
 
-@dataclass(frozen=True)
-class SupervisorConf:
+class SupervisorConf(NamedTuple):  # a NamedTuple: cheaper to define than a dataclass on apply's start-up path
     """What ollama-sync needs from supervisord.conf: the server URL, credentials and [include] globs."""
 
     path: str

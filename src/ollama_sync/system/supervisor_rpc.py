@@ -10,7 +10,6 @@ the rest of a no-op `apply`): a request is one HTTP/1.0 POST on a socket, parsed
 from __future__ import annotations
 
 import socket
-from dataclasses import dataclass, field
 from typing import Any, Final
 from xml.parsers import expat
 
@@ -37,11 +36,15 @@ class Fault(Exception):  # the XML-RPC name, as in xmlrpc.client
         self.faultString = text
 
 
-@dataclass
 class _Node:
-    tag: str
-    children: list[_Node] = field(default_factory=list)
-    text: str = ""
+    """One element of a parsed response (a plain class: this module is on the start-up path of apply)."""
+
+    __slots__ = ("children", "tag", "text")
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+        self.children: list[_Node] = []
+        self.text = ""
 
 
 def encode_call(method: str, args: tuple[Any, ...]) -> bytes:
