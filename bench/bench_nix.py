@@ -48,7 +48,7 @@ def main() -> int:
         print(f"  (the static reader is {times['nix'] / times['static']:.0f}× faster; budget ≥ 20×)")
     with tempfile.TemporaryDirectory() as root:
         plan = run_process([str(VENV_BIN / "ollama-sync"), "--root", root, "--config", str(CONFIG), "plan"])
-        times = interleaved({"plan": plan, "python": run_process([sys.executable, "-c", "pass"])}, runs=11)
+        times = interleaved({"plan": plan, "python": run_process([sys.executable, "-c", "pass"])}, runs=21)
     ok &= report("ollama-sync plan (.nix source)", times["plan"], times["python"], 8.0,
                  baseline_name="python -c pass")
     return 0 if ok else 1

@@ -48,10 +48,32 @@ class Source:
 
 @cache
 def _parser() -> Parser:
-    import tree_sitter_nix  # noqa: PLC0415  # lazy: only .nix declarations pay for the import
-    from tree_sitter import Language, Parser  # noqa: PLC0415
+    from tree_sitter import Language, Parser  # noqa: PLC0415  # lazy: only .nix declarations pay for it
 
-    return Parser(Language(tree_sitter_nix.language()))
+    return Parser(Language(_nix_grammar()))
+
+
+def _nix_grammar() -> Any:
+    """tree-sitter-nix's compiled grammar (a capsule for tree_sitter.Language).
+
+    Loaded from the package's `_binding` extension directly: `tree_sitter_nix/__init__.py` imports
+    importlib.resources (about 15 ms: pathlib, tempfile, zipfile, …) only to read query files this
+    reader never uses, and `plan` on a .nix source has a start-up budget (bench/bench_nix.py). Falls
+    back to the ordinary import when the package is laid out otherwise.
+    """
+    import importlib.machinery  # noqa: PLC0415
+    import importlib.util  # noqa: PLC0415
+
+    package = importlib.util.find_spec("tree_sitter_nix")  # finds the package without running it
+    folders = list(package.submodule_search_locations or []) if package is not None else []
+    spec = importlib.machinery.PathFinder.find_spec("_binding", folders) if folders else None
+    if spec is None or spec.loader is None:
+        import tree_sitter_nix  # noqa: PLC0415
+
+        return tree_sitter_nix.language()
+    binding = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(binding)
+    return binding.language()
 
 
 def parse(text: str | bytes, path: str) -> Source:
