@@ -1,19 +1,18 @@
-"""The server's HTTP API (`/`, `/api/version`, `/api/tags`, `/api/ps`) over urllib, with short timeouts.
+"""The server's HTTP API (`/api/version`, `/api/tags`, `/api/ps`) with short timeouts.
 
-urllib rather than the official client here: status and doctor probe several addresses and must start
-fast; the official `ollama` client (httpx) is used only for streaming pulls.
+Every request goes through system/probe_http.get_json, the one HTTP client of the package (a plain
+socket: urllib's imports cost status and apply start-up time). The official `ollama` client (httpx) is
+used only for streaming pulls (system/model_pull.py).
 """
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
 from ollama_sync.core.hostport import HostPort
 from ollama_sync.errors import Unreachable
+from ollama_sync.system.probe_http import get_json
 
 
 def base_url(hp: HostPort) -> str:
@@ -27,17 +26,21 @@ def base_url(hp: HostPort) -> str:
 class OllamaApi:
     """A client for one server address; every call raises Unreachable when the server does not answer."""
 
-    url: str  # e.g. http://127.0.0.1:11434
+    url: str  # e.g. http://127.0.0.1:11434 or http://[::1]:11434
     timeout: float = 2.0
 
     def get_json(self, path: str) -> Any:
         """GET url+path and decode the JSON body."""
-        return json.loads(self._get(path))
+        host, port = _host_port(self.url)
+        try:
+            return get_json(host, port, path, self.timeout)
+        except ValueError as exc:  # not HTTP, or not JSON
+            raise Unreachable(f"{self.url}{path} gave an unreadable answer: {exc}") from None
 
     def ping(self) -> bool:
-        """True when `GET /` answers 200 (the body is "Ollama is running")."""
+        """True when `/api/version` answers (the server's cheapest JSON endpoint)."""
         try:
-            self._get("/")
+            self.get_json("/api/version")
         except Unreachable:
             return False
         return True
@@ -54,14 +57,11 @@ class OllamaApi:
         """`/api/ps` → loaded models."""
         return list(self.get_json("/api/ps").get("models", []))
 
-    def _get(self, path: str) -> bytes:
-        request = urllib.request.Request(self.url + path, headers={"Accept": "application/json"})
-        try:
-            # No proxy: the server is on this machine, and a user's HTTP_PROXY must not see its traffic.
-            opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-            with opener.open(request, timeout=self.timeout) as response:
-                body: bytes = response.read()
-                return body
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise Unreachable(f"no answer from {self.url}{path}: {reason}") from None
+
+def _host_port(url: str) -> tuple[str, int]:
+    """("127.0.0.1", 11434) from "http://127.0.0.1:11434" (brackets of an IPv6 host removed)."""
+    authority = url.split("://", 1)[-1].split("/", 1)[0]
+    host, _, port = authority.rpartition(":")
+    if not host or not port.isdigit():
+        raise Unreachable(f"not a server address: {url}")
+    return host.strip("[]"), int(port)

@@ -1,7 +1,8 @@
-"""A minimal HTTP/1.0 JSON GET over a plain socket, for probing this machine's own addresses within a deadline.
+"""The package's one HTTP client: a minimal HTTP/1.0 JSON GET over a plain socket, within a deadline.
 
-Why not system/ollama_api (urllib): importing http.client + urllib.request costs ~40 ms of start-up, a
-sixth of what `status` may spend in all (bench/bench_status.py). HTTP/1.0 keeps the reply simple: the
+Used by system/ollama_api and by status's probes of this machine's addresses. Why not urllib: importing
+http.client + urllib.request costs ~40 ms of start-up, a sixth of what `status` may spend in all
+(bench/bench_status.py). HTTP/1.0 keeps the reply simple: the
 server (Go net/http) sends no chunked encoding to a 1.0 client and closes the connection at the end.
 One timeout bounds the whole exchange, not each read, so a server that trickles bytes cannot stall us.
 """
