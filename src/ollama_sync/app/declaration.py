@@ -33,7 +33,7 @@ def config_path(ctx: Context) -> str:
     from ollama_sync.system.machine import default_config_path  # noqa: PLC0415
 
     machine = ctx.machine
-    return str(ctx.files.real(default_config_path(machine.system, machine.home, ctx.environ)))
+    return ctx.files.location(default_config_path(machine.system, machine.home, ctx.environ))
 
 
 def read_config(ctx: Context) -> ToolConfig:

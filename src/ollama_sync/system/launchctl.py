@@ -212,7 +212,7 @@ class LaunchdManager:
         return Pacer(self._sleep, self._clock, self.max_wait)
 
     def _plist(self, target: Target) -> str:
-        return str(self._files.real(target.path))
+        return self._files.location(target.path)
 
     def _outcome(self, done: Completed, domain: str) -> Outcome:
         """Classify; a missing domain or missing verb becomes the exception its caller handles."""

@@ -19,7 +19,7 @@ from ollama_sync.system.files import Files
 def stat_path(files: Files, path: str) -> PathStat | None:
     """The owner, group and mode of a machine path (under --root when set), or None when absent."""
     try:
-        st = os.stat(files.real(path))
+        st = os.stat(files.location(path))
     except OSError:
         return None
     return PathStat(path, st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode), stat.S_ISDIR(st.st_mode))

@@ -7,13 +7,15 @@ through the Runner, and parses the manager's output with pure functions kept nex
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ollama_sync.core.facts import ServiceState
 from ollama_sync.core.paths import Machine, Target
 from ollama_sync.core.settings import Backend
 from ollama_sync.system.files import Files
-from ollama_sync.system.runner import Runner
+
+if TYPE_CHECKING:
+    from ollama_sync.system.runner import Runner
 
 
 class Adapters(Protocol):

@@ -58,7 +58,7 @@ class StateStore:
         import filelock  # noqa: PLC0415  # only transactions need it
 
         self.files.mkdir(self.dir)
-        lock = filelock.FileLock(str(self.files.real(self._path("lock"))))
+        lock = filelock.FileLock(self.files.location(self._path("lock")))
         try:
             lock.acquire(timeout=timeout)
         except filelock.Timeout:

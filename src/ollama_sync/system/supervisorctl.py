@@ -12,14 +12,13 @@ import posixpath
 import re
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ollama_sync.core.facts import RunState, ServiceState
 from ollama_sync.core.paths import Machine, Target
 from ollama_sync.core.settings import Backend
 from ollama_sync.errors import OllamaSyncError
 from ollama_sync.system.files import Files
-from ollama_sync.system.runner import Runner
 from ollama_sync.system.supervisor_conf import SupervisorConf, read_conf
 from ollama_sync.system.supervisor_rpc import (
     ALREADY_STARTED,
@@ -28,6 +27,9 @@ from ollama_sync.system.supervisor_rpc import (
     Fault,
     SupervisorRpc,
 )
+
+if TYPE_CHECKING:
+    from ollama_sync.system.runner import Runner
 
 # supervisor/states.py ProcessStates → the manager-neutral view
 _STATES: Final = {
@@ -112,7 +114,7 @@ class SupervisorManager:
         path = path or target.log_path or ""
         if not path:
             return []
-        return read_tail(str(self.files.real(path)), lines)
+        return read_tail(self.files.location(path), lines)
 
     def _info(self, name: str) -> dict[str, Any] | None:
         try:

@@ -11,12 +11,15 @@ import contextlib
 import json
 import os
 import posixpath
+from typing import TYPE_CHECKING
 
 from ollama_sync.core.version import Version, parse_version
 from ollama_sync.errors import OllamaSyncError
 from ollama_sync.system.files import Files
 from ollama_sync.system.ollama_binary import installed_version
-from ollama_sync.system.runner import Runner
+
+if TYPE_CHECKING:
+    from ollama_sync.system.runner import Runner
 
 CACHE_NAME = "binary-versions.json"
 
@@ -39,7 +42,7 @@ def cached_version(runner: Runner, files: Files, binary: str, state_dir: str) ->
 
 def _key(files: Files, binary: str) -> str | None:
     try:
-        real = os.path.realpath(files.real(binary))
+        real = os.path.realpath(files.location(binary))
         st = os.stat(real)
     except OSError:
         return None
