@@ -20,7 +20,7 @@ from _timing import REPO, VENV_BIN, interleaved, report, run_process
 
 sys.path.insert(0, str(REPO / "src"))
 
-from ollama_sync.core.nixread import read_nix_text
+from ollama_sync.core.nix.read import read_nix_text
 from ollama_sync.system.nix import Nix
 from ollama_sync.system.runner import SubprocessRunner
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from ollama_sync.core.doctor import DoctorFacts
+from ollama_sync.core.doctor.diagnose import DoctorFacts
 from ollama_sync.core.drift import drift_table
 from ollama_sync.core.environment import render_environment
 from ollama_sync.core.facts import RunState, ServerConfig, ServiceState

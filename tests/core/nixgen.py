@@ -6,7 +6,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ollama_sync.core.nixedit import nix_key
+from ollama_sync.core.nix.edit import nix_key
 
 KEYWORDS = {"if", "then", "else", "assert", "with", "let", "in", "rec", "inherit", "or", "true", "false", "null"}
 identifiers = st.from_regex(r"[a-z_][a-zA-Z0-9_'-]{0,7}", fullmatch=True).filter(lambda s: s not in KEYWORDS)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ollama_sync.core.doctor import DoctorFacts, LogNote, diagnose
+from ollama_sync.core.doctor.diagnose import DoctorFacts, LogNote, diagnose
 from ollama_sync.core.drift import drift_table
 from ollama_sync.core.environment import render_environment
 from ollama_sync.core.facts import RunState, ServerConfig, ServiceState

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from ollama_sync.core.memory import Device, Era, allocated_kv, era_for, estimate, legacy_kv, predicted_kv
-from ollama_sync.core.memory_fit import HostMemory, Verdict, fit, loaded_together
-from ollama_sync.core.memory_rules import Requested, effective, requested_from_env
-from ollama_sync.core.model_info import ModelInfo, model_info
+from ollama_sync.core.memory.estimate import Device, Era, allocated_kv, era_for, estimate, legacy_kv, predicted_kv
+from ollama_sync.core.memory.fit import HostMemory, Verdict, fit, loaded_together
+from ollama_sync.core.memory.model_info import ModelInfo, model_info
+from ollama_sync.core.memory.rules import Requested, effective, requested_from_env
 from ollama_sync.core.version import v
 from ollama_sync.system.gguf_header import read_header
 from tests.gguf_models import GEMMA3_12B, LLAMA3_8B, QWEN25_7B, Arch, write_gguf

@@ -7,9 +7,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ollama_sync.core.nixedit import nix_literal, unwrap
-from ollama_sync.core.nixread import read_nix_text
-from ollama_sync.core.nixset import plan_set
+from ollama_sync.core.nix.edit import nix_literal, unwrap
+from ollama_sync.core.nix.placement import plan_set
+from ollama_sync.core.nix.read import read_nix_text
 from ollama_sync.core.options import SourceValue
 from ollama_sync.core.setkey import env_string, parse_key
 from tests.core.nixgen import gaps, modules, render

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ollama_sync.core.nixedit import nix_key, nix_literal
-from ollama_sync.core.nixread import read_nix_text
-from ollama_sync.core.nixset import plan_set, plan_unset
+from ollama_sync.core.nix.edit import nix_key, nix_literal
+from ollama_sync.core.nix.placement import plan_set, plan_unset
+from ollama_sync.core.nix.read import read_nix_text
 from ollama_sync.core.setkey import parse_key, parse_value
 from ollama_sync.errors import UsageError
 from tests.conftest import FIXTURES

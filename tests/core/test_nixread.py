@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from ollama_sync.core.nixeval import Scalar
-from ollama_sync.core.nixread import read_nix_text
+from ollama_sync.core.nix.evaluate import Scalar
+from ollama_sync.core.nix.read import read_nix_text
 from ollama_sync.core.options import SourceValue, build_settings
 from ollama_sync.errors import ConfigError, Location
 from tests.conftest import FIXTURES, REPO

@@ -8,7 +8,7 @@ import gguf
 import numpy as np
 import pytest
 
-from ollama_sync.core.model_info import ArrayInfo, ModelInfoError, model_info
+from ollama_sync.core.memory.model_info import ArrayInfo, ModelInfoError, model_info
 from ollama_sync.system.gguf_header import GgufError, read_header
 from tests.gguf_models import LLAMA3_8B, nbytes, tensor_plan, write_gguf
 

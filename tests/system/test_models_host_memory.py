@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ollama_sync.core.memory import Device
+from ollama_sync.core.memory.estimate import Device
 from ollama_sync.system import host_memory
 from ollama_sync.system.host_memory import apple_gpu_budget, read_host_memory
 from tests.fakes import FakeRunner, completed

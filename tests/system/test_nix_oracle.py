@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from ollama_sync.core.nixread import read_nix_text
+from ollama_sync.core.nix.read import read_nix_text
 from ollama_sync.core.options import IGNORED_NIX_OPTIONS, SourceValue
 from ollama_sync.system.nix import Nix
 from ollama_sync.system.runner import SubprocessRunner

@@ -15,7 +15,7 @@ from ollama_sync.app.context import Context
 from ollama_sync.app.observe import Observation, Progress, expected, observe, parallel
 from ollama_sync.app.prepare import Prepared, prepare
 from ollama_sync.app.status import StatusResult, status_from
-from ollama_sync.core.doctor import DoctorFacts, LogNote, diagnose
+from ollama_sync.core.doctor.diagnose import DoctorFacts, LogNote, diagnose
 from ollama_sync.core.findings import Finding, has_errors, sort_findings
 from ollama_sync.core.observed import Account, ManagerJob
 from ollama_sync.core.paths import expand_home

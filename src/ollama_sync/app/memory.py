@@ -12,10 +12,10 @@ from ollama_sync.app.memory_check import models_path
 from ollama_sync.app.prepare import Prepared, prepare
 from ollama_sync.core.environment import render_environment
 from ollama_sync.core.findings import Finding, Severity, sort_findings
-from ollama_sync.core.memory import Era, Estimate, era_for, estimate
-from ollama_sync.core.memory_fit import Fit, HostMemory, Verdict, fit, loaded_together
-from ollama_sync.core.memory_rules import Effective, Requested, effective, requested_from_env
-from ollama_sync.core.model_info import ModelInfo, ModelInfoError, model_info
+from ollama_sync.core.memory.estimate import Era, Estimate, era_for, estimate
+from ollama_sync.core.memory.fit import Fit, HostMemory, Verdict, fit, loaded_together
+from ollama_sync.core.memory.model_info import ModelInfo, ModelInfoError, model_info
+from ollama_sync.core.memory.rules import Effective, Requested, effective, requested_from_env
 from ollama_sync.core.settings import Declaration
 from ollama_sync.core.version import Version
 from ollama_sync.errors import Location, UsageError
@@ -217,7 +217,7 @@ def _choose(installed: tuple[InstalledModel, ...], names: tuple[str, ...], model
 
 
 def _host(ctx: Context, what_if: WhatIf) -> HostMemory:
-    from ollama_sync.core.memory import Device  # noqa: PLC0415
+    from ollama_sync.core.memory.estimate import Device  # noqa: PLC0415
     from ollama_sync.system.host_memory import apple_gpu_budget, read_host_memory  # noqa: PLC0415
 
     if what_if.gpu_memory is not None or what_if.ram is not None:

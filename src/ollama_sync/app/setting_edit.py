@@ -14,8 +14,8 @@ from ollama_sync.app.declaration import read_config, resolve_source
 from ollama_sync.app.nixsource import is_flake
 from ollama_sync.app.toml_edit import toml_set, toml_unset
 from ollama_sync.core.config import ToolConfig, parse_config
-from ollama_sync.core.nixread import read_nix_text
-from ollama_sync.core.nixset import plan_set, plan_unset
+from ollama_sync.core.nix.placement import plan_set, plan_unset
+from ollama_sync.core.nix.read import read_nix_text
 from ollama_sync.core.options import SourceValue, build_settings
 from ollama_sync.core.setkey import SettingKey, parse_key, parse_value
 from ollama_sync.core.tomlread import parse_toml
@@ -132,7 +132,7 @@ def _verify(table: dict[str, SourceValue], path: tuple[str, ...], expected: obje
 
 
 def _show(value: object) -> str:
-    from ollama_sync.core.nixedit import nix_literal  # noqa: PLC0415
+    from ollama_sync.core.nix.edit import nix_literal  # noqa: PLC0415
 
     return nix_literal(value)
 

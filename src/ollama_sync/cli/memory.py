@@ -12,7 +12,7 @@ from ollama_sync.app.memory import MemoryReport, ModelRow, WhatIf, run_memory
 from ollama_sync.cli.options import version_option
 from ollama_sync.cli.output import emit_json, print_findings
 from ollama_sync.core.findings import has_errors
-from ollama_sync.core.memory_fit import Verdict
+from ollama_sync.core.memory.fit import Verdict
 
 _SIZE_RE: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*$", re.IGNORECASE)
 _UNITS: Final = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}

@@ -14,7 +14,7 @@ import struct
 from pathlib import Path
 from typing import Final
 
-from ollama_sync.core.model_info import ArrayInfo, GgufHeader, MetaValue, TensorInfo, tensor_nbytes
+from ollama_sync.core.memory.model_info import ArrayInfo, GgufHeader, MetaValue, TensorInfo, tensor_nbytes
 
 _MAGIC: Final = b"GGUF"
 _STRING: Final = 8

@@ -10,8 +10,8 @@ from __future__ import annotations
 import platform
 from typing import Final
 
-from ollama_sync.core.memory import Device
-from ollama_sync.core.memory_fit import HostMemory
+from ollama_sync.core.memory.estimate import Device
+from ollama_sync.core.memory.fit import HostMemory
 from ollama_sync.errors import OllamaSyncError
 from ollama_sync.system.runner import Runner
 

@@ -13,7 +13,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any, Final
 
-from ollama_sync.core.model_info import ModelInfo, model_info
+from ollama_sync.core.memory.model_info import ModelInfo, model_info
 from ollama_sync.errors import OllamaSyncError
 from ollama_sync.system.files import Files
 from ollama_sync.system.gguf_header import read_header

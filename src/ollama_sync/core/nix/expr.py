@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ollama_sync.core.nixeval import (
+from ollama_sync.core.nix.evaluate import (
     PRIORITIES,
     AttrsV,
     Builtin,
@@ -18,7 +18,7 @@ from ollama_sync.core.nixeval import (
     Val,
     string_of,
 )
-from ollama_sync.core.nixtree import field, fields, named
+from ollama_sync.core.nix.tree import field, fields, named
 
 if TYPE_CHECKING:
     from tree_sitter import Node

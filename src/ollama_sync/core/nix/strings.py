@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ollama_sync.core.nixtree import Source, named
+from ollama_sync.core.nix.tree import Source, named
 
 if TYPE_CHECKING:
     from tree_sitter import Node

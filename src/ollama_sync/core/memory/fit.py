@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ollama_sync.core.memory import Device, Estimate
+from ollama_sync.core.memory.estimate import Device, Estimate
 
 
 @dataclass(frozen=True)

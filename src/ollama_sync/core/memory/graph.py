@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from ollama_sync.core.model_info import ModelInfo
+from ollama_sync.core.memory.model_info import ModelInfo
 
 MIB: Final = 1024 * 1024
 KNOWN_GRAPH_ARCHS: Final = frozenset({

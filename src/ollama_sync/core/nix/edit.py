@@ -9,9 +9,9 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
-from ollama_sync.core.nixeval import PRIORITIES, Home
-from ollama_sync.core.nixstrings import has_interpolation
-from ollama_sync.core.nixtree import Source, field, fields, named
+from ollama_sync.core.nix.evaluate import PRIORITIES, Home
+from ollama_sync.core.nix.strings import has_interpolation
+from ollama_sync.core.nix.tree import Source, field, fields, named
 
 if TYPE_CHECKING:
     from tree_sitter import Node

@@ -14,7 +14,7 @@ from ollama_sync.core.observed import Access, blocking_ancestor, can_access
 from ollama_sync.core.options import OPTIONS
 
 if TYPE_CHECKING:
-    from ollama_sync.core.doctor import DoctorFacts
+    from ollama_sync.core.doctor.diagnose import DoctorFacts
 
 # Kinds of known log lines (system/server_log.LogEventKind values) → (code, severity).
 _LOG_CODES = {

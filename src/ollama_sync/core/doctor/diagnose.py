@@ -1,7 +1,7 @@
 """Diagnosis: every observed fact about the service, the server and the machine → findings, each with its exact fix.
 
 Pure: app/doctor.py gathers `DoctorFacts`; the checks live here (service and file), in
-core/doctor_server.py (exit status, log, drift, version, models folder) and core/doctor_network.py
+core/doctor/server.py (exit status, log, drift, version, models folder) and core/doctor/network.py
 (port holder, other servers, exposure). Finding codes are stable; README.md lists them.
 """
 
@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ollama_sync.core.doctor_network import network_findings
-from ollama_sync.core.doctor_server import server_findings
+from ollama_sync.core.doctor.fixes import FixCommands
+from ollama_sync.core.doctor.network import network_findings
+from ollama_sync.core.doctor.secrets import secret_variables
+from ollama_sync.core.doctor.server import server_findings
 from ollama_sync.core.drift import SettingRow
 from ollama_sync.core.facts import RunState, ServerConfig, ServiceState
 from ollama_sync.core.file_env import FileEnv
 from ollama_sync.core.findings import Finding, Severity, sort_findings
-from ollama_sync.core.fix_commands import FixCommands
 from ollama_sync.core.hostport import HostPort
 from ollama_sync.core.network import Address, Listener, Probe, TailscaleSelf
 from ollama_sync.core.observed import (
@@ -29,7 +30,6 @@ from ollama_sync.core.observed import (
 )
 from ollama_sync.core.paths import Target
 from ollama_sync.core.render import is_ours
-from ollama_sync.core.secrets import secret_variables
 from ollama_sync.core.settings import Backend, Scope
 from ollama_sync.core.version import Version
 

@@ -14,9 +14,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from ollama_sync.core.nixedit import Edit, apply_edits, insert_binding, is_literal, remove_binding, replace_node, unwrap
-from ollama_sync.core.nixeval import Attr, AttrsV, Home, NotStatic
-from ollama_sync.core.nixread import NixRead, excerpt, plain
+from ollama_sync.core.nix.edit import (
+    Edit,
+    apply_edits,
+    insert_binding,
+    is_literal,
+    remove_binding,
+    replace_node,
+    unwrap,
+)
+from ollama_sync.core.nix.evaluate import Attr, AttrsV, Home, NotStatic
+from ollama_sync.core.nix.read import NixRead, excerpt, plain
 from ollama_sync.core.options import find_option
 from ollama_sync.core.setkey import ENV_TABLE_NAMES, SettingKey, env_string
 from ollama_sync.errors import Location, UsageError

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from ollama_sync.core.model_info import ModelInfo
+from ollama_sync.core.memory.model_info import ModelInfo
 from ollama_sync.core.version import Version, v
 
 GIB: Final = 1024 ** 3

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from ollama_sync.core.memory_graph import KNOWN_GRAPH_ARCHS, MIB, GraphInput, graph_size
-from ollama_sync.core.memory_rules import OLLAMA_ENGINE_ARCHS, Effective
-from ollama_sync.core.model_info import ModelInfo
+from ollama_sync.core.memory.graph import KNOWN_GRAPH_ARCHS, MIB, GraphInput, graph_size
+from ollama_sync.core.memory.model_info import ModelInfo
+from ollama_sync.core.memory.rules import OLLAMA_ENGINE_ARCHS, Effective
 from ollama_sync.core.version import Version, v
 
 LLAMA_SERVER_FROM: Final = v("0.30.0")

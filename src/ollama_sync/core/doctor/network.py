@@ -13,7 +13,7 @@ from ollama_sync.core.network import AddressKind, Listener, has_public_address, 
 from ollama_sync.core.observed import ManagerJob, OllamaProcess, ServerKind, job_kind
 
 if TYPE_CHECKING:
-    from ollama_sync.core.doctor import DoctorFacts
+    from ollama_sync.core.doctor.diagnose import DoctorFacts
 
 QUIT_APP: Final = ("osascript -e 'tell app \"Ollama\" to quit' (and remove Ollama from System Settings → "
                    "General → Login Items)")

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, NamedTuple
 
-from ollama_sync.core.nixstrings import string_value
-from ollama_sync.core.nixtree import Source, fields, named
-from ollama_sync.core.nixtree import field as fld
+from ollama_sync.core.nix.strings import string_value
+from ollama_sync.core.nix.tree import Source, fields, named
+from ollama_sync.core.nix.tree import field as fld
 from ollama_sync.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -133,7 +133,7 @@ class Evaluator:
         self.source = source
         self.skipped: list[NotStatic] = []  # bindings whose names could not be evaluated
         self.root_env = Env({})
-        from ollama_sync.core.nixexpr import evaluate  # noqa: PLC0415  # the rules module imports this one
+        from ollama_sync.core.nix.expr import evaluate  # noqa: PLC0415  # the rules module imports this one
 
         self._evaluate = evaluate
 

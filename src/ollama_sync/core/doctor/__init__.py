@@ -1,0 +1,1 @@
+"""Diagnosis: observed facts → findings, each with the exact command that fixes it."""

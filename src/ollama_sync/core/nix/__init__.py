@@ -1,0 +1,1 @@
+"""The Nix reader and writer: tree-sitter syntax tree → static evaluation → values with locations; byte-exact edits."""
