@@ -21,7 +21,8 @@ demo: $(STAMP)
 	@echo "== ollama-sync check --json (the same findings, machine-readable; first lines)"
 	@$(BIN)/ollama-sync --root $(DEMO_ROOT) --config examples/reference-setup.toml --json check | head -n 20 || true
 	@echo
-	@echo "Nothing outside $(DEMO_ROOT)/ was read or written. Next: ollama-sync apply (see README.md)."
+	@echo "Only this repository and $(DEMO_ROOT)/ were read; nothing was written outside $(DEMO_ROOT)/ and no service manager was asked."
+	@echo "Next: point ~/.config/ollama-sync/config.toml at your own declaration, then ollama-sync plan / apply (see README.md)."
 
 test: $(STAMP)
 	$(BIN)/pytest -q
