@@ -61,6 +61,7 @@ class Files:
         """Replace the file with data so that it is always the complete old or the complete new version."""
         target = self.location(path)
         folder, name = os.path.split(target)
+        folder = folder or "."  # a bare file name is in the current folder
         try:
             os.makedirs(folder, exist_ok=True)
             import tempfile  # noqa: PLC0415  # only writes need it; keeps read-only commands fast
@@ -88,7 +89,7 @@ class Files:
             os.unlink(target)
         except FileNotFoundError:
             return False
-        _fsync_dir(os.path.dirname(target))
+        _fsync_dir(os.path.dirname(target) or ".")
         return True
 
     def list_names(self, folder: str) -> list[str]:
