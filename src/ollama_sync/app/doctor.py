@@ -18,13 +18,12 @@ from ollama_sync.app.status import StatusResult, status_from
 from ollama_sync.core.doctor.diagnose import DoctorFacts, LogNote, diagnose
 from ollama_sync.core.findings import Finding, has_errors, sort_findings
 from ollama_sync.core.observed import Account, ManagerJob
-from ollama_sync.core.paths import expand_home
+from ollama_sync.core.paths import models_path
 from ollama_sync.core.settings import Backend, Scope
 from ollama_sync.core.validate import validate
 from ollama_sync.core.version import Version, parse_version
 from ollama_sync.system import permissions
 
-DEFAULT_MODELS = "~/.ollama/models"
 LOCAL_BUDGET = 1.5  # seconds for the process list and the port's owner
 
 
@@ -89,12 +88,10 @@ def service_user(ctx: Context, prepared: Prepared) -> str:
 
 def models_folder(ctx: Context, prepared: Prepared, account: Account | None) -> str:
     """OLLAMA_MODELS as declared, else ~/.ollama/models; `~` is the service user's home."""
-    declared = prepared.declaration.settings
-    raw = declared.models_path or declared.environment_dict().get("OLLAMA_MODELS") or DEFAULT_MODELS
-    home = account.home if account is not None and account.name != ctx.machine.user and account.home else None
-    if home and (raw == "~" or raw.startswith("~/")):
-        return posixpath.join(home, raw[2:])
-    return expand_home(raw, ctx.machine)
+    home = ctx.machine.home
+    if account is not None and account.name != ctx.machine.user and account.home:
+        home = account.home
+    return models_path(prepared.declaration.settings, home)
 
 
 def gather_facts(ctx: Context, prepared: Prepared, result: StatusResult) -> DoctorFacts:

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Final
 
 from ollama_sync.app.context import Context
-from ollama_sync.app.memory_check import models_path
 from ollama_sync.app.prepare import Prepared, prepare
 from ollama_sync.core.environment import render_environment
 from ollama_sync.core.findings import Finding, Severity, sort_findings
@@ -16,6 +15,7 @@ from ollama_sync.core.memory.estimate import Era, Estimate, era_for, estimate
 from ollama_sync.core.memory.fit import Fit, HostMemory, Verdict, fit, loaded_together
 from ollama_sync.core.memory.model_info import ModelInfo, ModelInfoError, model_info
 from ollama_sync.core.memory.rules import Effective, Requested, effective, requested_from_env
+from ollama_sync.core.paths import models_path
 from ollama_sync.core.settings import Declaration
 from ollama_sync.core.version import Version
 from ollama_sync.errors import Location, UsageError
@@ -99,7 +99,7 @@ def run_memory(ctx: Context, names: tuple[str, ...] = (), what_if: WhatIf = What
     """Estimate every (or each named) installed model at the declared settings with the what-ifs applied."""
     prepared = prepare(ctx, version_text=version_text)
     decl = prepared.declaration
-    models_dir = models_path(ctx, decl)
+    models_dir = models_path(decl.settings, ctx.machine.home)
     installed = list_models(ctx.files.real(models_dir))
     chosen = _choose(installed, names, models_dir)
     host = _host(ctx, what_if)
@@ -120,7 +120,7 @@ def run_memory(ctx: Context, names: tuple[str, ...] = (), what_if: WhatIf = What
 def installed_model_findings(ctx: Context, prepared: Prepared) -> tuple[Finding, ...]:
     """Findings for `plan`/`doctor`: installed models the declared settings would not fit (cheap without models)."""
     decl = prepared.declaration
-    installed = list_models(ctx.files.real(models_path(ctx, decl)))
+    installed = list_models(ctx.files.real(models_path(decl.settings, ctx.machine.home)))
     if not installed:
         return ()
     host = _host(ctx, WhatIf())

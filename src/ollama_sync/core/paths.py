@@ -5,7 +5,8 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 
-from ollama_sync.core.settings import DEFAULT_LABEL, Backend, Scope, ServiceOptions, UnitMode
+from ollama_sync.core.environment import render_environment
+from ollama_sync.core.settings import DEFAULT_LABEL, Backend, OllamaSettings, Scope, ServiceOptions, UnitMode
 
 DROPIN_NAME = "ollama-sync.conf"
 
@@ -81,6 +82,15 @@ def default_log_path(service: ServiceOptions, backend: Backend, machine: Machine
             return None
         case Backend.SUPERVISORD:
             return posixpath.join(machine.state_dir, "logs", f"{name}.log")
+
+
+DEFAULT_MODELS = "~/.ollama/models"
+
+
+def models_path(settings: OllamaSettings, home: str) -> str:
+    """OLLAMA_MODELS as declared (setting or free table), else ~/.ollama/models; `~` is home."""
+    path = render_environment(settings).get("OLLAMA_MODELS") or DEFAULT_MODELS
+    return home + path[1:] if path == "~" or path.startswith("~/") else path
 
 
 def expand_home(path: str, machine: Machine) -> str:
