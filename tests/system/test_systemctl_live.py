@@ -17,6 +17,7 @@ from ollama_sync.system.files import Files
 from ollama_sync.system.runner import SubprocessRunner
 from ollama_sync.system.server_log import parse_server_config
 from ollama_sync.system.systemctl import SystemdManager
+from tests.conftest import IN_CI
 from tests.standin import install_fake_ollama
 from tests.system import systemd_user
 
@@ -26,6 +27,8 @@ def user_manager(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     """A running systemd user manager; yields its HOME (systemctl --user reaches it via XDG_RUNTIME_DIR)."""
     reason = systemd_user.can_start()
     if reason:
+        if IN_CI:
+            pytest.fail(f"a systemd user manager is required in CI: {reason}")
         pytest.skip(reason)
     manager = systemd_user.start(tmp_path / "systemd")
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "systemd" / "run"))
