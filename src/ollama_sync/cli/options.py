@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
-
 import click
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 backend_option = click.option(
     "--backend", type=click.Choice(["launchd", "systemd", "supervisord"]), default=None,

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Final
 
 MODEL_MEDIA_TYPE: Final = "application/vnd.ollama.image.model"
-PROJECTOR_MEDIA_TYPE: Final = "application/vnd.ollama.image.projector"
 DEFAULT_HOST: Final = "registry.ollama.ai"
 DEFAULT_NAMESPACE: Final = "library"
 

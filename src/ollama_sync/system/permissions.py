@@ -1,4 +1,4 @@
-"""Owners, groups and modes of paths, and the accounts whose access doctor judges (os.stat, pwd, grp).
+"""Owners, groups and modes of paths, and the accounts whose access doctor judges (os.stat, pwd).
 
 Permission checks are done for the SERVICE's user, from mode bits (core/observed.can_access), not with
 os.access: ollama-sync may run as another user (or as root, for whom os.access says yes to everything).
@@ -6,7 +6,6 @@ os.access: ollama-sync may run as another user (or as root, for whom os.access s
 
 from __future__ import annotations
 
-import grp
 import os
 import posixpath
 import pwd
@@ -50,11 +49,3 @@ def account(name: str) -> Account | None:
         gids = [entry.pw_gid]
     groups = (entry.pw_gid, *(g for g in gids if g != entry.pw_gid))
     return Account(entry.pw_name, entry.pw_uid, tuple(groups), entry.pw_dir)
-
-
-def group_name(gid: int) -> str:
-    """A group's name, or its number when unknown."""
-    try:
-        return grp.getgrgid(gid).gr_name
-    except KeyError:
-        return str(gid)

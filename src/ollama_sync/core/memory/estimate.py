@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from ollama_sync.core.memory.graph import KNOWN_GRAPH_ARCHS, MIB, GraphInput, graph_size
+from ollama_sync.core.memory.graph import MIB, GraphInput, graph_size
 from ollama_sync.core.memory.model_info import ModelInfo
 from ollama_sync.core.memory.rules import OLLAMA_ENGINE_ARCHS, Effective
 from ollama_sync.core.version import Version, v
@@ -223,8 +223,3 @@ def _llama_server(info: ModelInfo, eff: Effective, device: Device) -> Estimate:
     non_layer = max(info.file_size - sum(info.layer_bytes), 0)
     return Estimate(Era.LLAMA_SERVER, device, info.file_size, kv_total, 0, 0, (per_layer,) * info.block_count,
                     info.layer_bytes, non_layer, kv_allocated=allocated)
-
-
-def has_graph_formula(architecture: str) -> bool:
-    """True when Ollama's legacy GraphSize has a formula for the architecture (else the generic one)."""
-    return architecture in KNOWN_GRAPH_ARCHS

@@ -13,9 +13,6 @@ from typing import Final
 from ollama_sync.core.memory.model_info import ModelInfo
 
 MIB: Final = 1024 * 1024
-KNOWN_GRAPH_ARCHS: Final = frozenset({
-    "llama", "llama4", "gemma", "gemma2", "gemma3", "gemma3n", "command-r", "qwen2", "phi2", "stablelm",
-    "deepseek2", "chatglm", "gptoss", "gpt-oss"})
 
 
 @dataclass(frozen=True)
