@@ -12,6 +12,7 @@ from ollama_sync.app.context import Context, GlobalOptions
 from ollama_sync.app.doctor import doctor
 from ollama_sync.app.render import render_file
 from ollama_sync.app.status import status
+from ollama_sync.app.watch import run_once
 from ollama_sync.cli import run
 from ollama_sync.cli.status_view import blocks, print_plain, print_rich, status_json, verdict
 from ollama_sync.core.drift import Mark
@@ -194,3 +195,26 @@ def test_tailscale_name_and_addresses_in_status(live: tuple[Context, FakeRunner,
     assert doc["server"]["tailscale"] == {"installed": True, "running": True, "backend_state": "Running",
                                           "ips": ["100.101.102.103", "fd7a:115c:a1e0::1234:5678"],
                                           "dns_name": "studio.tail1234.ts.net"}
+
+
+def test_status_shows_the_watchers_newest_run(sandbox: tuple[Path, Path, str],
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    config, root, _ = sandbox
+    ctx = Context(GlobalOptions(config=str(config), root=str(root)))
+    run_once(ctx, trigger="launchd", apply_once=lambda _: (True, True, "applied: generation 3"))
+    run_once(ctx, trigger="launchd", apply_once=lambda _: (False, False, "blocked: port 0 is not a TCP port"))
+
+    assert run(["--config", str(config), "--root", str(root), "--json", "status"]) == 0
+    watch = json.loads(capsys.readouterr().out)["watch"]
+    assert (watch["ok"], watch["exit_code"], watch["trigger"]) == (False, 1, "launchd")
+    assert watch["message"] == "blocked: port 0 is not a TCP port"
+
+    run(["--config", str(config), "--root", str(root), "status"])
+    assert "FAILED (exit 1) — blocked: port 0 is not a TCP port" in capsys.readouterr().out
+
+
+def test_status_without_a_watcher_has_no_watch_run(sandbox: tuple[Path, Path, str],
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    config, root, _ = sandbox
+    run(["--config", str(config), "--root", str(root), "--json", "status"])
+    assert json.loads(capsys.readouterr().out)["watch"] is None

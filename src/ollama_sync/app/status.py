@@ -13,6 +13,7 @@ from typing import Any
 from ollama_sync.app.context import Context
 from ollama_sync.app.observe import Observation, Progress, observe
 from ollama_sync.app.prepare import Prepared, prepare
+from ollama_sync.app.watch_log import WatchRecord, last_watch_result
 from ollama_sync.core import catalog
 from ollama_sync.core.drift import SettingRow, all_in_sync, drift_table
 from ollama_sync.core.exit_status import explain_exit_status, is_failure
@@ -30,6 +31,7 @@ class StatusResult:
     observation: Observation
     rows: tuple[SettingRow, ...]
     recovered: str | None = None  # what was done about an interrupted apply
+    watch: WatchRecord | None = None  # the newest run of the watcher (`watch --install`), if it ever ran
 
     @property
     def in_sync(self) -> bool:
@@ -100,15 +102,16 @@ def status(ctx: Context, *, progress: Progress | None = None) -> StatusResult:
     recovered = None
     if not ctx.sandboxed and ctx.files.exists(posixpath.join(ctx.machine.state_dir, JOURNAL)):
         recovered = _recover(ctx, progress)
-    return status_from(prepared, observe(ctx, prepared, progress), recovered)
+    return status_from(prepared, observe(ctx, prepared, progress), recovered, last_watch_result(ctx))
 
 
-def status_from(prepared: Prepared, obs: Observation, recovered: str | None = None) -> StatusResult:
+def status_from(prepared: Prepared, obs: Observation, recovered: str | None = None,
+                watch: WatchRecord | None = None) -> StatusResult:
     """The settings table and verdict for an observation."""
     file_env = obs.file_env.env if obs.file_env is not None else ({} if obs.file_content is None else None)
     manager_env = None if obs.service is None or obs.service.environment is None else dict(obs.service.environment)
     rows = drift_table(prepared.declaration, obs.declared_env, file_env, manager_env, obs.server_config)
-    return StatusResult(obs, rows, recovered)
+    return StatusResult(obs, rows, recovered, watch)
 
 
 def _recover(ctx: Context, progress: Progress | None) -> str | None:

@@ -1,43 +1,21 @@
 """`ollama-sync watch`: apply on change — as a second service (`--install`), or in the foreground (watchfiles).
 
 Every run (`watch --once`, which the installed watcher executes, or a foreground trigger) is
-`apply --yes` plus one JSON line in `<state dir>/watch.log`; `last_watch_result` reads the newest one
-for `status`.
+`apply --yes` plus one JSON line in `<state dir>/watch.log`; app/watch_log.py keeps
+that log; `status` shows its newest line.
 """
 
 from __future__ import annotations
 
-import json
 import posixpath
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Final
 
 from ollama_sync.app.context import Context
 from ollama_sync.app.declaration import config_path, load
 from ollama_sync.app.prepare import Prepared
+from ollama_sync.app.watch_log import WatchRecord, append_record
 from ollama_sync.errors import ConfigError, OllamaSyncError
-
-WATCH_LOG: Final = "watch.log"
-KEEP_RECORDS: Final = 200
-
-
-@dataclass(frozen=True)
-class WatchRecord:
-    """One watcher run: when, what started it, and how apply ended."""
-
-    time: str  # ISO 8601, UTC
-    trigger: str  # "launchd" | "systemd" | "foreground" | "once"
-    ok: bool
-    exit_code: int
-    changed: bool
-    message: str
-
-    def to_json(self) -> dict[str, object]:
-        """The record as a JSON object."""
-        return asdict(self)
-
 
 # (ok, changed, message) of one `apply --yes`; tests inject a fake.
 ApplyOnce = Callable[[Context], tuple[bool, bool, str]]
@@ -78,11 +56,6 @@ def _with_models(ctx: Context, prepared: Prepared, changed: bool, message: str) 
     return True, changed, f"{message}; pulled {', '.join(p.name for p in models.pulled)}"
 
 
-def watch_log_path(ctx: Context) -> str:
-    """Where watcher runs are recorded."""
-    return posixpath.join(ctx.machine.state_dir, WATCH_LOG)
-
-
 def run_once(ctx: Context, *, trigger: str, apply_once: ApplyOnce = apply_yes,
              now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> WatchRecord:
     """Apply once and record the result; expected errors become a failed record, not an exception."""
@@ -92,32 +65,8 @@ def run_once(ctx: Context, *, trigger: str, apply_once: ApplyOnce = apply_yes,
     except OllamaSyncError as exc:
         ok, changed, message, code = False, False, exc.render().replace("\n", " "), exc.exit_code
     record = WatchRecord(now().isoformat(timespec="seconds"), trigger, ok, code, changed, message)
-    _append(ctx, record)
+    append_record(ctx, record)
     return record
-
-
-def _append(ctx: Context, record: WatchRecord) -> None:
-    path = watch_log_path(ctx)
-    old = (ctx.files.read_text(path) or "").splitlines()[-(KEEP_RECORDS - 1):]
-    text = "\n".join([*old, json.dumps(record.to_json(), sort_keys=True)]) + "\n"
-    ctx.files.write_atomic(path, text.encode())
-
-
-def read_records(ctx: Context) -> list[WatchRecord]:
-    """Every recorded run, oldest first (lines that do not parse are skipped)."""
-    records: list[WatchRecord] = []
-    for line in (ctx.files.read_text(watch_log_path(ctx)) or "").splitlines():
-        try:
-            records.append(WatchRecord(**json.loads(line)))
-        except (ValueError, TypeError):
-            continue
-    return records
-
-
-def last_watch_result(ctx: Context) -> WatchRecord | None:
-    """The newest watcher run (for `status`): None when the watcher never ran."""
-    records = read_records(ctx)
-    return records[-1] if records else None
 
 
 def watched_files(ctx: Context) -> tuple[str, ...]:

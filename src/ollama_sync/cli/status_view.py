@@ -28,6 +28,7 @@ def status_json(result: StatusResult) -> dict[str, Any]:
         "loaded_models": None if obs.loaded is None else [_loaded(m) for m in obs.loaded],
         "installed_models": None if obs.installed is None else [_installed(m) for m in obs.installed],
         "problems": list(obs.problems),
+        "watch": None if result.watch is None else result.watch.to_json(),
     }
 
 
@@ -96,7 +97,16 @@ def blocks(doc: dict[str, Any], result: StatusResult) -> list[Block]:
                          tuple(((m["name"] or "", ""), (_size(m["size"]), ""), (m["parameter_size"] or "–", ""),
                                 (m["quantization_level"] or "–", ""), (str(m["modified_at"] or "–")[:19], ""))
                                for m in doc["installed_models"])))
+    if doc["watch"] is not None:
+        out.append(_watch_block(doc["watch"]))
     return out
+
+
+def _watch_block(run: dict[str, Any]) -> Block:
+    """The newest run of the installed watcher: a failure there is a change that did not land."""
+    verdict = "ok" if run["ok"] else f"FAILED (exit {run['exit_code']})"
+    line = f"last run {run['time']} ({run['trigger']}): {verdict} — {run['message']}"
+    return Block("watcher", (), (((line, "green" if run["ok"] else "red"),),))
 
 
 def _service_block(svc: dict[str, Any]) -> Block:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from ollama_sync.app.context import Context
-from ollama_sync.app.watch import WatchRecord, run_once, watch_foreground, watched_files, watchfiles_batches
+from ollama_sync.app.watch import run_once, watch_foreground, watched_files, watchfiles_batches
+from ollama_sync.app.watch_log import WatchRecord
 from ollama_sync.errors import UsageError
 
 
