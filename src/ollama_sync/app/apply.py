@@ -84,7 +84,7 @@ def apply(ctx: Context, *, backend: Backend | None = None, version_text: str | N
                                                enabled=prepared.declaration.settings.enable))
     manager = None if ctx.sandboxed else manager_for(ctx, target.backend)
     store = StateStore(ctx.files, ctx.machine.state_dir)
-    if store.journal() is None:  # read-only first look: a no-op needs neither the lock nor the transaction code
+    if not store.has_journal():  # read-only first look: a no-op needs neither the lock nor the transaction code
         looked = _look(ctx, prepared, manager)
         if not looked.plan.has_changes:
             return ApplyResult(prepared, looked.plan)

@@ -6,7 +6,6 @@ First finishes or undoes a transaction a killed `apply` left behind (app/apply.r
 
 from __future__ import annotations
 
-import posixpath
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +19,7 @@ from ollama_sync.core.exit_status import explain_exit_status, is_failure
 from ollama_sync.core.facts import RunState
 from ollama_sync.core.hostport import binds_all_interfaces
 from ollama_sync.core.network import AddressKind
-
-JOURNAL = "journal.json"  # system/state.StateStore's journal: present only after an interrupted apply
+from ollama_sync.system.state import StateStore
 
 
 @dataclass(frozen=True)
@@ -100,7 +98,7 @@ def status(ctx: Context, *, progress: Progress | None = None) -> StatusResult:
     # (a process start) is skipped by judging against the newest known release (doctor asks the binary).
     prepared = prepare(ctx, version_text=str(catalog.NEWEST))
     recovered = None
-    if not ctx.sandboxed and ctx.files.exists(posixpath.join(ctx.machine.state_dir, JOURNAL)):
+    if not ctx.sandboxed and StateStore(ctx.files, ctx.machine.state_dir).has_journal():
         recovered = _recover(ctx, progress)
     return status_from(prepared, observe(ctx, prepared, progress), recovered, last_watch_result(ctx))
 

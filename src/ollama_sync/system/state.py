@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ollama_sync.system.state_records import Generation, Journal
 
 KEEP: Final = 20
+JOURNAL: Final = "journal.json"
 
 
 def sha256(data: bytes | None) -> str:
@@ -150,9 +151,13 @@ class StateStore:
 
     # journal
 
+    def has_journal(self) -> bool:
+        """True when a transaction is running or was interrupted (cheap: the file is not read)."""
+        return self.files.exists(self._path(JOURNAL))
+
     def journal(self) -> Journal | None:
         """The interrupted (or running) transaction, if any."""
-        text = self.files.read_text(self._path("journal.json"))
+        text = self.files.read_text(self._path(JOURNAL))
         if text is None:
             return None
         import json  # noqa: PLC0415  # only when a journal exists
@@ -162,7 +167,7 @@ class StateStore:
         try:
             return Journal(**json.loads(text))
         except (ValueError, TypeError):
-            raise OllamaSyncError(f"unreadable journal {self._path('journal.json')}",
+            raise OllamaSyncError(f"unreadable journal {self._path(JOURNAL)}",
                                   hint="inspect it, then delete it") from None
 
     def write_journal(self, journal: Journal) -> Journal:
@@ -171,9 +176,9 @@ class StateStore:
         from dataclasses import asdict  # noqa: PLC0415
 
         data = json.dumps(asdict(journal), indent=1, sort_keys=True).encode()
-        self.files.write_atomic(self._path("journal.json"), data, mode=0o600)
+        self.files.write_atomic(self._path(JOURNAL), data, mode=0o600)
         return journal
 
     def clear_journal(self) -> None:
         """The transaction is over."""
-        self.files.remove(self._path("journal.json"))
+        self.files.remove(self._path(JOURNAL))
