@@ -18,12 +18,12 @@ import pytest
 
 from ollama_sync.core.config import ToolConfig, parse_config
 from ollama_sync.core.environment import render_environment
-from ollama_sync.core.findings import Finding
+from ollama_sync.core.findings import Finding, Location
 from ollama_sync.core.nix.flavor import Flavor, detect, module_table
 from ollama_sync.core.nix.read import read_nix_text
 from ollama_sync.core.options import build_settings
 from ollama_sync.core.settings import OllamaSettings, ServiceOptions
-from ollama_sync.errors import ConfigError, Location
+from ollama_sync.errors import ConfigError
 
 HERE = Location("host.nix")
 

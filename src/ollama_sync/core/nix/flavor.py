@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from ollama_sync.core.findings import Finding, Severity
+from ollama_sync.core.findings import Finding, Location, Severity
 from ollama_sync.core.options import SourceValue
-from ollama_sync.errors import ConfigError, Location
+from ollama_sync.errors import ConfigError
 
 
 class Flavor(StrEnum):
