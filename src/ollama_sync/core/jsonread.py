@@ -12,9 +12,10 @@ import json
 import re
 from typing import Final
 
+from ollama_sync.core.findings import Location
 from ollama_sync.core.limits import MAX_DEPTH, check_int, long_number_error, too_deep
 from ollama_sync.core.options import SourceValue
-from ollama_sync.errors import ConfigError, Location
+from ollama_sync.errors import ConfigError
 
 _WS: Final = re.compile(r"[ \t\n\r]*")
 _MAX_DIGITS: Final = 20  # a 64-bit integer has at most 19 digits

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from ollama_sync.errors import ConfigError, Location
+from ollama_sync.core.findings import Location
+from ollama_sync.errors import ConfigError
 
 MAX_DEPTH: Final = 100
 INT_MIN: Final = -(2**63)

@@ -10,9 +10,10 @@ import re
 import tomllib
 from typing import Final
 
+from ollama_sync.core.findings import Location
 from ollama_sync.core.limits import MAX_DEPTH, check_int, long_number_error, too_deep
 from ollama_sync.core.options import SourceValue
-from ollama_sync.errors import ConfigError, Location
+from ollama_sync.errors import ConfigError
 
 _HEADER_RE: Final = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
 _PART: Final = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""

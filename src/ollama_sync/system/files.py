@@ -18,7 +18,8 @@ import stat
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Final
 
-from ollama_sync.errors import ConfigError, Location, LockTimeout, OllamaSyncError
+from ollama_sync.core.findings import Location
+from ollama_sync.errors import ConfigError, LockTimeout, OllamaSyncError
 
 if TYPE_CHECKING:
     from pathlib import Path
