@@ -12,7 +12,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ollama_sync.core.paths import Machine
 from ollama_sync.core.render import is_ours
 from ollama_sync.core.render.watcher import (
     Watcher,
@@ -22,6 +21,7 @@ from ollama_sync.core.render.watcher import (
     watcher_name,
 )
 from ollama_sync.core.settings import Backend, Scope
+from ollama_sync.core.target import Machine
 from tests.conftest import require_tool
 
 MACHINE = Machine("Darwin", "/Users/alice", 501, "alice", "/Users/alice/Library/Application Support/ollama-sync")

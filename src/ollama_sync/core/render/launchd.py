@@ -11,9 +11,9 @@ import plistlib
 import re
 from typing import Final
 
-from ollama_sync.core.paths import Target
 from ollama_sync.core.render import SERVICE, Problem, marker_comment
 from ollama_sync.core.settings import Scope
+from ollama_sync.core.target import Target
 
 # Every session type, as Homebrew's service.rb writes for each `brew services` plist: an agent bootstrapped
 # into user/<uid> over SSH (session Background) loads, and so does the same plist at a later GUI login (Aqua).
