@@ -60,7 +60,8 @@ def render_file(p: Placement) -> tuple[str, str]:
     table = _env_table(p)
     body = "\n".join(f"    {line};" for line in ["enable = true", *lines])
     env_lines = "\n".join(f'      {k} = "{v}"; # why {k}' for k, v in env.items())
-    return "decl.nix", f"{{ config, ... }}:\n{{\n  {attribute} = {{\n{body}\n    {table} = {{\n{env_lines}\n    }};\n  }};\n}}\n"
+    return "decl.nix", (f"{{ config, ... }}:\n{{\n  {attribute} = {{\n{body}\n"
+                        f"    {table} = {{\n{env_lines}\n    }};\n  }};\n}}\n")
 
 
 def placements() -> st.SearchStrategy[Placement]:
