@@ -7,10 +7,11 @@ import sys
 
 import pytest
 
+from ollama_sync.core.findings import Location
 from ollama_sync.core.nix.evaluate import Scalar
 from ollama_sync.core.nix.read import read_nix_text
 from ollama_sync.core.options import SourceValue, build_settings
-from ollama_sync.errors import ConfigError, Location
+from ollama_sync.errors import ConfigError
 from tests.conftest import FIXTURES, REPO
 
 NIX = FIXTURES / "nix"

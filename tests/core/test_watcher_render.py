@@ -7,7 +7,6 @@ import plistlib
 import subprocess
 from pathlib import Path
 
-from ollama_sync.core.paths import Machine
 from ollama_sync.core.render import is_ours
 from ollama_sync.core.render.watcher import (
     Watcher,
@@ -17,6 +16,7 @@ from ollama_sync.core.render.watcher import (
     watcher_name,
 )
 from ollama_sync.core.settings import Backend, Scope
+from ollama_sync.core.target import Machine
 from tests.conftest import require_tool
 
 MACHINE = Machine("Darwin", "/Users/alice", 501, "alice", "/Users/alice/Library/Application Support/ollama-sync")

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 from ollama_sync.app.context import Context
 from ollama_sync.app.declaration import Loaded
 from ollama_sync.core.config import EvalMode, ToolConfig
-from ollama_sync.core.findings import Finding, Severity
+from ollama_sync.core.findings import Finding, Location, Severity
 from ollama_sync.core.nix.read import DEFAULT_ATTRIBUTES, NixRead, read_nix_text, split_attribute
 from ollama_sync.core.options import IGNORED_NIX_OPTIONS, SourceValue
-from ollama_sync.errors import ConfigError, Location, UsageError
+from ollama_sync.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
     from ollama_sync.system.nix import NixValue

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final, TypeVar
 
+from ollama_sync.core.findings import Location
 from ollama_sync.core.options import SourceValue
 from ollama_sync.core.settings import Backend, Scope, ServiceOptions, UnitMode
 from ollama_sync.core.tomlread import parse_toml
-from ollama_sync.errors import ConfigError, Location
+from ollama_sync.errors import ConfigError
 
 E = TypeVar("E", bound=StrEnum)
 

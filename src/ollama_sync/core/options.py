@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from ollama_sync.core.findings import Finding, Severity
+from ollama_sync.core.findings import Finding, Location, Severity
 from ollama_sync.core.settings import OllamaSettings
-from ollama_sync.errors import ConfigError, Location
+from ollama_sync.errors import ConfigError
 
 
 @dataclass(frozen=True)

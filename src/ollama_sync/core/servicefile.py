@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Final
 from xml.parsers.expat import ExpatError
 
-from ollama_sync.core.findings import Finding, Severity
+from ollama_sync.core.findings import Finding, Location, Severity
 from ollama_sync.core.settings import Backend, Scope
-from ollama_sync.errors import ConfigError, Location
+from ollama_sync.errors import ConfigError
 
 # launchd keys ollama-sync renders itself (others are reported as not carried).
 _RENDERED_KEYS: Final = frozenset({

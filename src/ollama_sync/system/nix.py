@@ -15,8 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from ollama_sync.core.findings import Location
 from ollama_sync.core.options import IGNORED_NIX_OPTIONS
-from ollama_sync.errors import CommandError, ConfigError, Location, Unsupported
+from ollama_sync.errors import CommandError, ConfigError, Unsupported
 from ollama_sync.system.runner import Runner
 
 NIX_INSTANTIATE: Final = "nix-instantiate"

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Final
 
-from ollama_sync.core.findings import Finding, Severity
+from ollama_sync.core.findings import Finding, Location, Severity
 from ollama_sync.core.nix.evaluate import Attr, AttrsV, Evaluator, ListV, NotStatic, Opaque, Scalar, Val
 from ollama_sync.core.nix.tree import Source, parse
 from ollama_sync.core.options import IGNORED_NIX_OPTIONS, SourceValue
-from ollama_sync.errors import ConfigError, Location
+from ollama_sync.errors import ConfigError
 
 if TYPE_CHECKING:
     from tree_sitter import Node

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Final
 
 from ollama_sync.core.findings import Finding, Severity
-from ollama_sync.core.paths import Target
 from ollama_sync.core.settings import Backend, Declaration
+from ollama_sync.core.target import Target
 
 MARKER: Final = "Managed by ollama-sync"
 SERVICE: Final = "service."  # problem keys with this prefix name a [service] field, not a variable

@@ -11,9 +11,9 @@ import plistlib
 import re
 from typing import Final
 
-from ollama_sync.core.paths import Target
 from ollama_sync.core.render import SERVICE, Problem, marker_comment
 from ollama_sync.core.settings import Scope
+from ollama_sync.core.target import Target
 
 _XML_UNSAFE: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\r\ufffe\uffff\ud800-\udfff]")
 

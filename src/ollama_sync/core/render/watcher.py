@@ -13,10 +13,10 @@ import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ollama_sync.core.paths import Machine
 from ollama_sync.core.render import MARKER
 from ollama_sync.core.render.systemd import quote_environment
 from ollama_sync.core.settings import Backend, Scope
+from ollama_sync.core.target import Machine
 
 
 @dataclass(frozen=True)
