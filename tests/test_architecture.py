@@ -80,3 +80,8 @@ def test_src_imports_no_package_users_do_not_install() -> None:
     bad = [(str(p.relative_to(PACKAGE)), name) for p in PACKAGE.rglob("*.py") for name, _ in imported(p)
            if name.split(".")[0] in not_installed]
     assert not bad, bad
+
+
+def test_no_test_hooks_in_the_shipped_code() -> None:
+    hooked = [str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py") if "OLLAMA_SYNC_TEST" in p.read_text()]
+    assert not hooked, hooked
