@@ -184,9 +184,12 @@ def test_nix_module_reads_back_through_the_static_reader(tmp_path: Path, capsys:
     module = tmp_path / "ollama.nix"
     import_to(["--format", "nix", str(IMPORT / "com.github.ollama.plist")], module, capsys)
     config = tmp_path / "config.toml"
-    config.write_text('source = "ollama.nix"\nattribute = "services.ollama-sync"\n'
+    # no `attribute`: the default attribute list finds the imported module's services.ollama-sync again
+    config.write_text('source = "ollama.nix"\n'
                       '[service]\nbackend = "launchd"\nbinary = "/opt/homebrew/bin/ollama"\n')
     assert run(["--root", str(tmp_path / "root"), "--config", str(config), "check"]) == 0
-    assert "unknown-option" not in capsys.readouterr().out  # the module's own options are known to be Nix-only
+    out = capsys.readouterr().out
+    assert "unknown-option" not in out  # the module's own options are known to be Nix-only
+    assert "read as flavor 'ollama-sync'" in out
     rendered = plistlib.loads(render(config, tmp_path / "root", capsys))
     assert rendered["EnvironmentVariables"] == plist_env(IMPORT / "com.github.ollama.plist")
