@@ -71,17 +71,18 @@ def _edit(ctx: Context, key: SettingKey, value: object, *, force: bool, dry_run:
     else:
         file = resolve_source(config)
         kind = "nix" if file.endswith(".nix") else "toml"
-    text = ctx.user_files.read_text(file)
-    if text is None:
-        raise ConfigError(f"declaration not found: {file}", location=config.source_location)
-    if kind == "nix":
-        result = _edit_nix(ctx, config, file, text, key, value=value, force=force)
-    else:
-        result = _edit_toml(file, text, key, value, inline=kind == "config")
-    if result.changed and not dry_run:
-        ctx.user_files.write_atomic(file, result.new_text.encode("utf-8"), mode=_mode(ctx, file))
-        return replace(result, written=True)
-    return result
+    with ctx.user_files.locked(file):  # read, edit and write as one step: concurrent edits wait their turn
+        text = ctx.user_files.read_text(file)
+        if text is None:
+            raise ConfigError(f"declaration not found: {file}", location=config.source_location)
+        if kind == "nix":
+            result = _edit_nix(ctx, config, file, text, key, value=value, force=force)
+        else:
+            result = _edit_toml(file, text, key, value, inline=kind == "config")
+        if result.changed and not dry_run:
+            ctx.user_files.write_atomic(file, result.new_text.encode("utf-8"), mode=_mode(ctx, file))
+            return replace(result, written=True)
+        return result
 
 
 def _edit_nix(ctx: Context, config: ToolConfig, file: str, text: str, key: SettingKey, *, value: object,

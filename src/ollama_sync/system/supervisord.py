@@ -154,7 +154,7 @@ class SupervisorManager:
         if env is None:
             return None  # macOS hides other processes' environments; a process may also just have exited
         inherited = process_environ(parent_pid(pid) or 0) or {}
-        named = set(program_env_keys(self.files.read_text(target.path) or ""))
+        named = set(program_env_keys(self.files.read_text(target.path, lenient=True) or ""))
         passed = {k: v for k, v in env.items()
                   if k not in _SUPERVISOR_VARS and (k in named or k.startswith("OLLAMA_") or inherited.get(k) != v)}
         return tuple(sorted(passed.items()))
