@@ -4,12 +4,18 @@ User scope uses `gui/<uid>`, falling back to `user/<uid>` when launchctl answers
 SSH, headless); system scope uses `system`. `bootout` is asynchronous, so it is repeated with a bounded
 backoff while launchctl says 36 or `print` still lists the job; `bootstrap` straight after it can fail
 with 5 and is retried the same way; 119 (disabled) is answered by `enable` and one retry. A launchctl
-without the modern verbs (before macOS 10.10) is driven with legacy `load -w`/`unload` (launchctl_legacy).
+without the modern verbs (before macOS 10.10; Ollama needs macOS 14) is an error that says so.
+
+A 112/125 from `bootout gui/<uid>/<label>` does not prove the job is gone (a locked screen, sudo, macOS 26
+answer 125 for a domain that exists): `print` is asked, and a job still listed there stops the load or
+stop with a clear message instead of a second copy being bootstrapped into `user/<uid>`. A job running
+in `user/<uid>` carries a warning: launchd does not load it again after a reboot until the user logs in
+at the screen (nix-community/home-manager#9656, reverted in #9660).
 """
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import time
 from collections.abc import Callable
 
@@ -19,7 +25,6 @@ from ollama_sync.core.target import Machine, Target
 from ollama_sync.errors import OllamaSyncError
 from ollama_sync.system.files import Files
 from ollama_sync.system.launchctl_errors import Outcome, classify, failure
-from ollama_sync.system.launchctl_legacy import LegacyLaunchctl
 from ollama_sync.system.launchctl_parse import parse_print, parse_print_disabled, service_state
 from ollama_sync.system.log_file import tail_lines
 from ollama_sync.system.pacer import Pacer
@@ -31,9 +36,9 @@ LAUNCHCTL = "launchctl"
 class _DomainUnavailable(Exception):
     """launchctl said 112/125 for a domain: try the next candidate."""
 
-
-class _VerbMissing(Exception):
-    """This launchctl has no modern verbs: use the legacy path."""
+    def __init__(self, domain: str, done: Completed) -> None:
+        super().__init__(domain)
+        self.done = done
 
 
 class LaunchdManager:
@@ -47,7 +52,6 @@ class LaunchdManager:
         self._runner, self._files, self._machine = runner, files, machine
         self._sleep, self._clock, self.max_wait = sleep, clock, max_wait
         self._gui_unavailable = False
-        self._legacy = LegacyLaunchctl(self._launchctl, self._pacer)
 
     # -- domains ---------------------------------------------------------------------------------
 
@@ -77,19 +81,12 @@ class LaunchdManager:
 
     def load(self, target: Target) -> None:
         """Boot the job out wherever it is loaded, then enable and bootstrap the plist on disk."""
-        try:
-            self._bootout_everywhere(target)
-            self._in_preferred_domain(target, lambda domain: self._enable_and_bootstrap(domain, target))
-        except _VerbMissing:
-            self._legacy.load(self._plist(target))
+        self._bootout_everywhere(target)
+        self._in_preferred_domain(target, lambda domain: self._enable_and_bootstrap(domain, target))
 
     def restart(self, target: Target) -> None:
         """`kickstart -k` in the domain where the job is loaded (the plist launchd already has)."""
-        try:
-            if self._kickstart_where_loaded(target):
-                return
-        except _VerbMissing:
-            self._legacy.restart(self._plist(target))
+        if self._kickstart_where_loaded(target):
             return
         where = " or ".join(self.domains(target))
         raise OllamaSyncError(f"{target.name} is not loaded in launchd ({where}); there is nothing to restart",
@@ -97,11 +94,8 @@ class LaunchdManager:
 
     def stop(self, target: Target) -> None:
         """Boot the job out of every domain, then disable it so launchd does not load it at the next login."""
-        try:
-            self._bootout_everywhere(target)
-            self._in_preferred_domain(target, lambda domain: self._set_enabled(domain, target, enabled=False))
-        except _VerbMissing:
-            self._legacy.stop(self._plist(target))
+        self._bootout_everywhere(target)
+        self._in_preferred_domain(target, lambda domain: self._set_enabled(domain, target, enabled=False))
 
     def state(self, target: Target) -> ServiceState:
         """`print <domain>/<label>` in each candidate domain; the first that knows the job wins."""
@@ -111,12 +105,11 @@ class LaunchdManager:
                 outcome = self._outcome(done, domain)
             except _DomainUnavailable:
                 continue
-            except _VerbMissing:
-                return self._legacy.state(target.name)
             if outcome is Outcome.OK:
                 facts = parse_print(done.stdout)
-                return service_state(facts, domain=domain, enabled=self._is_enabled(domain, target.name),
-                                     detail=self._fallback_note())
+                state = service_state(facts, domain=domain, enabled=self._is_enabled(domain, target.name),
+                                      detail=self._fallback_note())
+                return dataclasses.replace(state, warnings=self._domain_warnings(domain))
             if outcome is not Outcome.NOT_LOADED:
                 raise failure(done, outcome)
         domain = self.domains(target)[0]
@@ -132,8 +125,35 @@ class LaunchdManager:
     def _bootout_everywhere(self, target: Target) -> None:
         """Boot out of every candidate domain, so the job never runs twice (gui/ and user/)."""
         for domain in list(self.domains(target)):
-            with contextlib.suppress(_DomainUnavailable):  # no such domain: nothing loaded there
+            try:
                 self._bootout(domain, target)
+            except _DomainUnavailable as refused:
+                self._refuse_if_still_loaded(domain, target, refused.done)
+
+    def _refuse_if_still_loaded(self, domain: str, target: Target, refused: Completed) -> None:
+        """112/125 from bootout: the domain may still hold the job (screen locked, sudo, macOS 26); ask `print`."""
+        done = self._launchctl("print", f"{domain}/{target.name}")
+        if classify(done.returncode, done.output) is not Outcome.OK:
+            return  # 113: not loaded there; 112/125: the domain itself is unreachable, so nothing runs in it
+        pid = parse_print(done.stdout).pid
+        running = f", pid {pid}" if pid else ""
+        said = next((line for line in refused.output.splitlines() if line.strip()), f"exit {refused.returncode}")
+        raise OllamaSyncError(
+            f"launchctl refused to boot {target.name} out of {domain} ({said}), yet `launchctl print "
+            f"{domain}/{target.name}` shows it loaded{running}: it keeps running as it was, and ollama-sync will "
+            f"not start a second copy in user/{self._machine.uid} (two servers would fight over one port)",
+            hint=f"run ollama-sync in {self._machine.user}'s desktop session (Terminal on the Mac, screen unlocked, "
+                 f"no sudo), or stop the job there first: launchctl bootout {domain}/{target.name}")
+
+    def _domain_warnings(self, domain: str) -> tuple[str, ...]:
+        """What running in user/<uid> means after a reboot (home-manager#9656: not rediscovered)."""
+        if not domain.startswith("user/"):
+            return ()
+        uid = self._machine.uid
+        return (f"loaded in user/{uid}, not gui/{uid} (no GUI login: SSH or headless): after a reboot launchd "
+                f"does not load it again until {self._machine.user} logs in at the Mac's screen (it then runs in "
+                f"gui/{uid}); for a server that must come back unattended, turn on automatic login or declare "
+                "scope = \"system\" (a LaunchDaemon)",)
 
     def _bootout(self, domain: str, target: Target) -> None:
         """Boot out and wait (bounded) until launchd no longer lists the job."""
@@ -215,13 +235,11 @@ class LaunchdManager:
         return self._files.location(target.path)
 
     def _outcome(self, done: Completed, domain: str) -> Outcome:
-        """Classify; a missing domain or missing verb becomes the exception its caller handles."""
+        """Classify; a missing gui/<uid> domain becomes the exception its caller handles."""
         outcome = classify(done.returncode, done.output)
         if outcome is Outcome.DOMAIN_UNSUPPORTED and domain.startswith("gui/"):
             self._gui_unavailable = True
-            raise _DomainUnavailable(domain)
-        if outcome is Outcome.VERB_MISSING:
-            raise _VerbMissing()
+            raise _DomainUnavailable(domain, done)
         return outcome
 
     def _permission_note(self, target: Target) -> str:
