@@ -29,7 +29,7 @@ _lines: list[str] = []
 _partial: list[str] = []
 
 
-@llama_cpp.llama_log_callback
+@llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]  # ctypes CFUNCTYPE
 def _log(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
     _partial.append(text.decode(errors="replace"))
     joined = "".join(_partial)
@@ -67,6 +67,7 @@ def main() -> int:
     if not model:
         print(json.dumps({"error": "load failed", "log": _lines[-20:]}))
         return 1
+    loaded = parse(_lines)["buffers"]  # the model buffers, logged once at load
     try:
         for entry in grid:
             _lines.clear()
@@ -79,10 +80,11 @@ def main() -> int:
             cp.type_v = GGML_TYPES[entry["type"]]
             cp.flash_attn_type = 1 if entry["flash"] else 0  # LLAMA_FLASH_ATTN_TYPE_ENABLED / _DISABLED
             cp.kv_unified = entry.get("kv_unified", False)
+            cp.swa_full = False  # llama-server's default (common_params.swa_full); the C API defaults to true
             cp.n_threads = cp.n_threads_batch = 1
             cp.no_perf = True
             ctx = llama_cpp.llama_init_from_model(model, cp)
-            result = {"entry": entry, "ok": bool(ctx), **parse(_lines)}
+            result = {"entry": entry, "ok": bool(ctx), "model_buffers": loaded, **parse(_lines)}
             if not ctx:
                 result["log"] = [line for line in _lines if "error" in line.lower() or "failed" in line.lower()]
             else:

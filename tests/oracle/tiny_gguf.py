@@ -8,8 +8,10 @@ are random f16 (norms f32); the tokenizer is a small SentencePiece-style vocabul
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import gguf
 import numpy as np
@@ -29,7 +31,7 @@ class Tiny:
     heads_kv: int = 2
     head_dim: int = 64
     ff: int = 512
-    vocab: int = 1024
+    vocab: int = 16384  # large enough that the output buffer shows in llama.cpp's two-decimal MiB
     ctx_train: int = 8192
     sliding_window: int = 0
     experts: int = 0
@@ -81,7 +83,7 @@ def write_tiny(path: Path, m: Tiny, seed: int = 0) -> Path:
         w.add_uint32(key, value)
     _vocab(w, m.vocab)
 
-    def tensor(name: str, *shape: int, dtype: type = F16) -> None:
+    def tensor(name: str, *shape: int, dtype: type[np.floating[Any]] = F16) -> None:
         # gguf-py takes numpy order (slowest dimension first); llama.cpp's shapes are fastest first
         w.add_tensor(name, (rng.standard_normal(tuple(reversed(shape))) * 0.02).astype(dtype))
 
@@ -121,7 +123,7 @@ def write_tiny(path: Path, m: Tiny, seed: int = 0) -> Path:
     return path
 
 
-def _experts(tensor, p: str, m: Tiny) -> None:  # type: ignore[no-untyped-def]  # the local closure above
+def _experts(tensor: Callable[..., None], p: str, m: Tiny) -> None:
     """gpt-oss's layer: post-attention norm, sinks, a router and biased experts (models/openai-moe.cpp)."""
     tensor(p + "post_attention_norm.weight", m.emb, dtype=F32)
     tensor(p + "attn_sinks.weight", m.heads, dtype=F32)

@@ -18,6 +18,7 @@ MIB: Final = 1024 * 1024
 # partial = full; from v0.11.5 only partial = 2·heads/kv·kvTotal/6 (full falls back to it).
 GPTOSS_PARTIAL_EQUAL_FROM: Final = v("0.11.3")
 GPTOSS_PARTIAL_ONLY_FROM: Final = v("0.11.5")
+GPTOSS_FA_GRAPH_FROM: Final = v("0.11.8")  # "rough estimate of graph size with flash attention on"
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def graph_size(info: ModelInfo, g: GraphInput) -> tuple[int, int]:
                 full = 4 * heads // max(info.head_count_kv_min, 1) * g.kv_total // 6
                 return (2 * full if g.release < GPTOSS_PARTIAL_EQUAL_FROM else full), full
             partial = 2 * heads // max(info.head_count_kv_min, 1) * g.kv_total // 6
-            if g.flash_attention:
+            if g.flash_attention and (g.release is None or g.release >= GPTOSS_FA_GRAPH_FROM):
                 partial = (4 * g.num_parallel + (ctx >> 10) + 110) * MIB
             return partial, 0
     return 0, 0

@@ -201,21 +201,31 @@ def output_buffer(info: ModelInfo, p: ServerParams) -> int:
 
 
 def compute_buffer(info: ModelInfo, p: ServerParams) -> int:
-    """The worst-case graph's buffer: the largest set of tensors alive at once (estimate, see the module doc)."""
+    """The worst-case graph's buffer (estimate): the largest set of f32 tensors alive at once.
+
+    llama.cpp reserves the graph of one full micro-batch (t = n_ubatch tokens, as many outputs) against a whole
+    stream of cells (n_kv). ggml-alloc reuses freed memory greedily, so the buffer is close to the largest of
+    three moments: inside attention (the KQ mask(s) — f16 with flash attention, f32 without — plus the layer's
+    activations, plus without flash attention the f32 KQ scores `n_kv × t × n_head`), inside the FFN (mask(s)
+    still alive, gate/up/activation `3 × n_ff × t`), and at the output (`n_vocab × t` logits). The oracle
+    tests measure how far this is from llama.cpp (tests/oracle, bench/bench_memory_oracle.py).
+    """
     t = p.ubatch
     n_kv = p.seq_cells  # a sequence attends to its own stream's cells
     emb, heads = info.embedding_length, info.head_count_max
     q_width = info.key_length * heads
+    kv_width = max(info.key_length, info.value_length) * info.head_count_kv_max
     ff = info.expert_feed_forward_length * max(info.expert_used_count, 1) if info.expert_count else \
         info.feed_forward_length
-    residual = 4 * t * emb * 3  # the layer input, its norm and the attention / FFN output
-    if p.flash_attention:
-        attention = 4 * t * (q_width * 2 + emb) + 2 * n_kv * t  # Q, the FA result, and the f16 mask
-    else:
-        attention = 4 * t * q_width + 4 * n_kv * t * heads * 2 + 4 * n_kv * t  # KQ, softmax, f32 mask
-    ffn = 4 * t * ff * 3
-    output = 4 * t * info.vocab_size + 4 * t * emb
-    return _pad(residual + max(attention, ffn, output), MIB // 64)
+    mask_bytes = 2 if p.flash_attention else 4
+    masks = mask_bytes * n_kv * t
+    if any(swa_layers(info)):
+        masks += mask_bytes * _pad(min(n_kv, window(info) + t), CTX_PAD) * t
+    activations = 4 * t * (3 * emb + 2 * q_width + 2 * kv_width)
+    attention = activations + (0 if p.flash_attention else 4 * n_kv * t * heads)
+    ffn = 4 * t * (3 * ff + 3 * emb)
+    output = 4 * t * info.vocab_size + 4 * t * 2 * emb
+    return max(masks + max(attention, ffn), output)
 
 
 def allocation(info: ModelInfo, p: ServerParams) -> Allocation:
