@@ -194,7 +194,7 @@ def test_doctor_notes_a_loaded_model_far_from_its_estimate(tmp_path: Path, model
 
 def test_status_shows_the_estimate_beside_each_loaded_model(tmp_path: Path, models: Path) -> None:
     from ollama_sync.app.memory import live_checks  # noqa: PLC0415
-    from ollama_sync.cli.status_view import _estimate  # noqa: PLC0415
+    from ollama_sync.cli.status_view import _estimate, _size  # noqa: PLC0415
     from ollama_sync.core.version import v  # noqa: PLC0415
 
     ctx = Context(GlobalOptions(config=str(_config(tmp_path, models))), environ={"PATH": "/usr/bin"})
@@ -203,5 +203,5 @@ def test_status_shows_the_estimate_beside_each_loaded_model(tmp_path: Path, mode
     (check,) = live_checks(ctx, prepared, loaded, v("0.32.15"))
     assert check.name == "llama3.1:latest" and check.context_length == 8192 and check.size == 6 * GIB
     row = {"estimate": check.estimate, "estimate_difference": round(check.difference, 4)}
-    assert _estimate(row) == f"6.4 GB ({check.difference:+.0%})"  # decimal units, as `ollama ps` and status show
+    assert _estimate(row) == f"{_size(check.estimate)} ({check.difference:+.0%})" and _size(GIB).endswith("GB")
     assert _estimate({"estimate": None, "estimate_difference": None}) == "–"
