@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ollama_sync.core import catalog
+from ollama_sync.core.doctor.exposure import port_to_move_to
 from ollama_sync.core.drift import Mark, SettingRow
 from ollama_sync.core.exit_status import explain_exit_status, is_failure
 from ollama_sync.core.findings import Finding, Severity
@@ -85,7 +86,7 @@ def _log_fix(facts: DoctorFacts, kind: str, variable: str | None) -> str:
     match kind:
         case "address-in-use":
             return (f"stop whatever holds port {facts.listen.port} (see port-taken), or move: "
-                    f"ollama-sync set port {facts.listen.port + 1}")
+                    f"ollama-sync set port {port_to_move_to(facts.listen.port)}")
         case "permission-denied":
             return facts.fixes.chown(facts.service_user or facts.user, facts.models_path, recursive=True)
         case "invalid-variable" if variable:
