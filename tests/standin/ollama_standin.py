@@ -20,8 +20,9 @@ Not copied: the keypair generation before the bind (`initializeKeypair` writes ~
 `ollama --version` prints `ollama version is X` (X from STANDIN_VERSION, default 0.32.15).
 Answers `/`, `/api/version`, `/api/tags`, `/api/ps`, `/api/pull` (streamed NDJSON), `/api/delete`.
 Failure modes, from STANDIN_FAIL: `exit-at-start` (exit 1 after the config line, as a failed prune or
-blob fix does), `port-taken` (the bind fails as if another server held the port), `slow-start:SECONDS`, `never-healthy`, `misreport:VAR`, `pull-fail-after:N[:K]` (the pull
-stream breaks after N progress lines; only the first K pulls when K is given).
+blob fix does), `port-taken` (the bind fails as if another server held the port), `slow-start:SECONDS`,
+`never-healthy`, `misreport:VAR`, `pull-fail-after:N[:K]` (the pull stream breaks after N progress lines;
+only the first K pulls when K is given).
 
 App mode (`ollama_standin.py app`, installed by tests/standin.install_fake_app as
 `…/Ollama.app/Contents/MacOS/Ollama`): behaves like the Go desktop app (`app/server/server.go` Run):
