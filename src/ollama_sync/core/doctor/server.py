@@ -110,7 +110,7 @@ def _names(rows: list[SettingRow]) -> str:
 def _drift_findings(facts: DoctorFacts) -> Iterator[Finding]:
     rows = facts.rows
     for row in rows:
-        if row.server.mark is Mark.MISSING:
+        if row.server.mark is Mark.UNREAD:
             yield _ignored(row)
     file_bad = [r for r in rows if not r.file.mark.ok]
     manager_bad = [r for r in rows if not r.manager.mark.ok]
