@@ -69,7 +69,7 @@ def test_taken_port_stops_apply_before_anything_changes(setup: Setup) -> None:
     assert done.returncode == 1
     assert f"127.0.0.1:{taken} is already taken by pid {os.getpid()}" in done.stderr
     assert "a program that is not an Ollama server" in done.stderr
-    assert f"fix: kill {os.getpid()}, or move: ollama-sync set port {taken + 1}" in done.stderr
+    assert f"fix: kill {os.getpid()}, or move the service: ollama-sync set port {taken + 1}" in done.stderr
     assert setup.pid() == pid and setup.answers(setup.port)  # the old server was not touched
     assert (setup.sv.include_dir / "ollama.conf").read_text() == conf
     assert [g["result"] for g in setup.history()] == ["ok"]  # nothing recorded, nothing written

@@ -87,14 +87,15 @@ def identify_holder(item: Listener, port: int, known: HolderFacts) -> Holder:
     pid = item.pid
     if pid is None:
         return Holder(None, item.command, "a process of another user (its pid is hidden)",
-                      f"sudo lsof -nP -iTCP:{port} -sTCP:LISTEN (then stop it), or move: {move}", item.address)
+                      f"sudo lsof -nP -iTCP:{port} -sTCP:LISTEN (then stop it), or move the service: {move}",
+                      item.address)
     ours = next(((name, stop) for p, name, stop in known.ours_elsewhere if p == pid), None)
     if ours is not None:
         return Holder(pid, item.command, f"another service managed by ollama-sync ({ours[0]})", ours[1], item.address)
     process = next((p for p in known.processes if p.pid == pid), None)
     job = next((j for j in known.jobs if j.pid == pid), None)
     what, fix = _holder_kind(process, job, known)
-    return Holder(pid, item.command, what, f"{fix or f'kill {pid}'}, or move: {move}", item.address)
+    return Holder(pid, item.command, what, f"{fix or f'kill {pid}'}, or move the service: {move}", item.address)
 
 
 def _holder_kind(process: OllamaProcess | None, job: ManagerJob | None, known: HolderFacts) -> tuple[str, str]:
