@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass, replace
 
 from ollama_sync.app.apply import look
 from ollama_sync.app.context import Context
@@ -16,7 +16,8 @@ from ollama_sync.system.service import manager_for
 from ollama_sync.system.state import StateStore
 
 
-class PlanResult(NamedTuple):
+@dataclass(frozen=True)
+class PlanResult:
     """The plan and everything it was computed from."""
 
     prepared: Prepared
@@ -28,7 +29,7 @@ def plan(ctx: Context, *, backend: Backend | None = None, version_text: str | No
     """Compare the rendered file with the one on disk and ask the live service, as apply does."""
     prepared = prepare(ctx, backend=backend, version_text=version_text)
     findings = sort_findings(prepared.findings + memory_findings(ctx, prepared))
-    prepared = prepared._replace(findings=findings)
+    prepared = replace(prepared, findings=findings)
     store = StateStore(ctx.files, ctx.machine.state_dir)
     note = ""
     if ctx.sandboxed:

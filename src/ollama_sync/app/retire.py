@@ -8,7 +8,8 @@ file; a switch that fails and is rolled back brings it back.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ollama_sync.app.context import Context
 from ollama_sync.core.render import is_ours
@@ -20,7 +21,8 @@ if TYPE_CHECKING:
     from ollama_sync.system.state_records import Generation
 
 
-class Previous(NamedTuple):
+@dataclass(frozen=True)
+class Previous:
     """The previously managed service and the environment it was applied with."""
 
     target: Target
