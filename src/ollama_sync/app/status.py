@@ -19,6 +19,7 @@ from ollama_sync.core.exit_status import explain_exit_status, is_failure
 from ollama_sync.core.facts import RunState
 from ollama_sync.core.hostport import binds_all_interfaces
 from ollama_sync.core.network import AddressKind
+from ollama_sync.core.paths import Target
 from ollama_sync.system.state import StateStore
 
 
@@ -99,7 +100,7 @@ def status(ctx: Context, *, progress: Progress | None = None) -> StatusResult:
     prepared = prepare(ctx, version_text=str(catalog.NEWEST))
     recovered = None
     if not ctx.sandboxed and StateStore(ctx.files, ctx.machine.state_dir).has_journal():
-        recovered = _recover(ctx, progress)
+        recovered = _recover(ctx, progress, prepared.rendered.target)
     return status_from(prepared, observe(ctx, prepared, progress), recovered, last_watch_result(ctx))
 
 
@@ -112,8 +113,8 @@ def status_from(prepared: Prepared, obs: Observation, recovered: str | None = No
     return StatusResult(obs, rows, recovered, watch)
 
 
-def _recover(ctx: Context, progress: Progress | None) -> str | None:
+def _recover(ctx: Context, progress: Progress | None, declared: Target) -> str | None:
     from ollama_sync.app.apply import recover  # noqa: PLC0415  # only when a journal may exist
 
-    done = recover(ctx, progress=progress)
+    done = recover(ctx, progress=progress, declared=declared)
     return None if done is None else done.message

@@ -19,7 +19,7 @@ from ollama_sync.core.facts import ServerConfig, ServiceState
 from ollama_sync.core.paths import Target
 from ollama_sync.core.settings import Backend, Scope
 from ollama_sync.core.verify import ApiAnswer, Verification, declared_address, verify
-from ollama_sync.errors import OllamaSyncError, Unreachable
+from ollama_sync.errors import OllamaSyncError, StateError, Unreachable
 from ollama_sync.system.server_log import find_events, lines_since_last_start, parse_server_config
 from ollama_sync.system.service import ServiceManager
 from ollama_sync.system.state import StateStore, sha256
@@ -74,6 +74,35 @@ def target_from_json(data: Mapping[str, object]) -> Target:
     fields["backend"] = Backend(str(fields["backend"]))
     fields["scope"] = Scope(str(fields["scope"]))
     return Target(**fields)  # type: ignore[arg-type]
+
+
+def trusted_target(store: StateStore, journal: Journal, declared: Target | None) -> Target:
+    """The journal's target, if ollama-sync manages it: the declared one, or one an earlier generation recorded.
+
+    A journal naming any other path is refused (StateError naming the journal), never acted on: recovery
+    writes, deletes and loads what the journal says, so a planted journal must not choose it.
+    """
+    where = store.journal_location
+    hint = (f"if it is not from an interrupted apply of yours, delete it: rm {where}; if it is, run ollama-sync "
+            "with the declaration that apply used")
+    try:
+        target = target_from_json(journal.target)
+    except (KeyError, TypeError, ValueError):
+        raise StateError(f"the journal {where} names no valid target; ollama-sync did not act on it",
+                         hint=hint) from None
+    if target == declared:
+        return target
+    for gen in store.generations():
+        if gen.number >= journal.new_generation or gen.result == "in progress" or gen.target is None:
+            continue
+        try:
+            if target_from_json(gen.target) == target:
+                return target
+        except (KeyError, TypeError, ValueError):
+            continue
+    raise StateError(f"the journal {where} names {target.backend.value} file {target.path}, which is neither the "
+                     "declared service file nor one an earlier generation recorded; ollama-sync did not act on it",
+                     hint=hint)
 
 
 class Transaction:

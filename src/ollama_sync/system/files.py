@@ -7,10 +7,12 @@ writes are atomic: a temporary file in the same folder, fsync, rename, fsync of 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 from typing import TYPE_CHECKING
 
-from ollama_sync.errors import OllamaSyncError
+from ollama_sync.errors import OllamaSyncError, StateError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -46,7 +48,27 @@ class Files:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise OllamaSyncError(f"cannot read {path}: {exc.strerror}") from None
+            raise file_error("read", self.location(path), exc) from None
+
+    def read_private(self, path: str) -> bytes | None:
+        """A file of ollama-sync's own state: never through a symlink, only a regular file (None: absent)."""
+        where = self.location(path)
+        try:
+            fd = os.open(where, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise StateError(f"{where} is a symbolic link; ollama-sync does not follow links in its state",
+                                      hint=f"inspect it, then delete it: rm {where}") from None
+            raise file_error("read", where, exc) from None
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise StateError(f"{where} is not a regular file", hint=f"inspect it, then remove it: {where}")
+            try:
+                return handle.read()
+            except OSError as exc:
+                raise file_error("read", where, exc) from None
 
     def read_text(self, path: str) -> str | None:
         """The file's text (UTF-8), or None when it does not exist."""
@@ -68,28 +90,45 @@ class Files:
 
             fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
         except OSError as exc:
-            raise OllamaSyncError(f"cannot write {path}: {exc.strerror}") from None
+            raise file_error("write", target, exc) from None
         try:
             with os.fdopen(fd, "wb") as handle:
+                os.fchmod(handle.fileno(), mode)  # before the bytes: a secret is never readable by others
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.chmod(tmp, mode)
-            os.replace(tmp, target)
+            os.replace(tmp, target)  # replaces a symbolic link itself; never writes through one
             _fsync_dir(folder)
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
+            if isinstance(exc, OSError):
+                raise file_error("write", target, exc) from None
             raise
+
+    def mode(self, path: str) -> int | None:
+        """The permission bits of the file itself (a symbolic link is not followed), None when absent."""
+        try:
+            return stat.S_IMODE(os.lstat(self.location(path)).st_mode)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise file_error("read", self.location(path), exc) from None
+
+    def is_link(self, path: str) -> bool:
+        """True when the path itself is a symbolic link."""
+        return os.path.islink(self.location(path))
 
     def remove(self, path: str) -> bool:
         """Delete the file; False when it was not there."""
         target = self.location(path)
         try:
-            os.unlink(target)
+            os.unlink(target)  # removes a symbolic link itself, never what it points to
+            _fsync_dir(os.path.dirname(target) or ".")
         except FileNotFoundError:
             return False
-        _fsync_dir(os.path.dirname(target) or ".")
+        except OSError as exc:
+            raise file_error("remove", target, exc) from None
         return True
 
     def list_names(self, folder: str) -> list[str]:
@@ -102,8 +141,25 @@ class Files:
     def mkdir(self, path: str) -> Path:
         """Create a folder (and its parents) and return where it really is."""
         real = self.real(path)
-        real.mkdir(parents=True, exist_ok=True)
+        try:
+            real.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise file_error("create the folder", str(real), exc) from None
         return real
+
+
+def file_error(action: str, where: str, exc: OSError) -> OllamaSyncError:
+    """An OSError as a user-facing error naming the real path, with a hint for the usual causes."""
+    hints = {errno.ENOSPC: "the disk is full: free some space, then run the command again",
+             errno.EDQUOT: "your disk quota is used up: free some space, then run the command again",
+             errno.EROFS: "the file system is mounted read-only",
+             errno.EACCES: "check the owner and mode of the file and its folders (ls -ld)",
+             errno.EPERM: "check the owner and mode of the file and its folders (ls -ld)",
+             errno.ENOTDIR: "a part of the path is a file, not a folder",
+             errno.EEXIST: "a part of the path is a file, not a folder",
+             errno.EISDIR: "the path is a folder, not a file"}
+    reason = exc.strerror or str(exc)
+    return OllamaSyncError(f"cannot {action} {where}: {reason}", hint=hints.get(exc.errno or 0))
 
 
 def _fsync_dir(folder: str) -> None:

@@ -10,19 +10,25 @@
       foreign/
         <name>.<time>      files found at the service path that ollama-sync did not write
 
-Every write is atomic (Files.write_atomic); only the last `KEEP` generations are kept.
+Every write is atomic (Files.write_atomic); only the last `KEEP` generations are kept. The directory is
+created 0700 and must stay owned by the running user and writable by nobody else (`ensure_state_dir`):
+recovery acts on what the journal says, so whoever can write here could choose what runs. Its files are
+read without following symbolic links, and written 0600.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import posixpath
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final
 
-from ollama_sync.errors import LockTimeout, OllamaSyncError
+from ollama_sync.errors import LockTimeout, OllamaSyncError, StateError
 from ollama_sync.system.files import Files
 
 if TYPE_CHECKING:
@@ -37,6 +43,42 @@ def sha256(data: bytes | None) -> str:
     import hashlib  # noqa: PLC0415  # only transactions hash; a no-op apply only looks for the journal
 
     return "" if data is None else hashlib.sha256(data).hexdigest()
+
+
+def _state_hint(exc: OSError, where: str) -> str:
+    if exc.errno == errno.ENOSPC:
+        return f"the disk holding {where} is full: free some space, then run the command again"
+    if exc.errno == errno.EROFS:
+        return f"{where} is on a read-only file system: set OLLAMA_SYNC_STATE_DIR to a writable folder"
+    return f"check the owner and mode of {where} (ls -ld), or set OLLAMA_SYNC_STATE_DIR to a folder you can write"
+
+
+def ensure_state_dir(files: Files, state_dir: str) -> None:
+    """Create the state directory 0700 when absent; refuse one that is not a folder, or that others could write."""
+    from ollama_sync.core.trust import STATE_DIR_MODE, state_dir_fix, state_dir_problem  # noqa: PLC0415
+    from ollama_sync.system.permissions import stat_path  # noqa: PLC0415
+
+    where = files.location(state_dir)
+    if not os.path.isabs(state_dir):
+        raise StateError(f"the state directory {state_dir} (OLLAMA_SYNC_STATE_DIR) is a relative path",
+                         hint="set OLLAMA_SYNC_STATE_DIR to an absolute path (or unset it for the default)")
+    try:
+        os.makedirs(os.path.dirname(where), exist_ok=True)
+        os.mkdir(where, STATE_DIR_MODE)
+        os.chmod(where, STATE_DIR_MODE)  # exactly 0700, whatever the umask
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise StateError(f"cannot create the state directory {where}: {exc.strerror}",
+                         hint="set OLLAMA_SYNC_STATE_DIR to a folder you can write") from None
+    found = stat_path(files, state_dir)
+    if found is None:
+        raise StateError(f"cannot read the state directory {where}")
+    item = replace(found, path=where)  # messages name the real path (under --root, inside the root)
+    problem = state_dir_problem(item, os.getuid())
+    if problem is not None:
+        raise StateError(f"{problem}; ollama-sync refuses to use it: whoever can write it chooses what runs",
+                         hint=state_dir_fix(item, os.getuid()))
 
 
 class StateStore:
@@ -58,20 +100,40 @@ class StateStore:
         """Hold the apply lock; LockTimeout names the holder when it is not free within timeout seconds."""
         import filelock  # noqa: PLC0415  # only transactions need it
 
-        self.files.mkdir(self.dir)
-        lock = filelock.FileLock(self.files.location(self._path("lock")))
+        ensure_state_dir(self.files, self.dir)
+        path = self._create_lock_file()
+        lock = filelock.FileLock(path)
         try:
             lock.acquire(timeout=timeout)
         except filelock.Timeout:
-            owner = (self.files.read_text(self._path("lock.owner")) or "").strip()
+            owner = (self.files.read_private(self._path("lock.owner")) or b"").decode(errors="replace").strip()
             raise LockTimeout(f"another ollama-sync transaction holds the lock ({owner or 'unknown holder'}); "
                               f"waited {timeout:g} s",
                               hint="wait for it to finish, or raise --lock-timeout") from None
         try:
-            self.files.write_atomic(self._path("lock.owner"), f"pid {os.getpid()} since {time.ctime()}\n".encode())
+            self.files.write_atomic(self._path("lock.owner"), f"pid {os.getpid()} since {time.ctime()}\n".encode(),
+                                    mode=0o600)
             yield
         finally:
             lock.release()
+
+    def _create_lock_file(self) -> str:
+        """The lock file, created 0600 if absent; never through a symbolic link (filelock would follow one)."""
+        path = self.files.location(self._path("lock"))
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o600)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise StateError(f"the lock file {path} is a symbolic link; ollama-sync does not follow links in "
+                                 "its state", hint=f"inspect it, then delete it: rm {path}") from None
+            raise StateError(f"cannot create the lock file {path}: {exc.strerror}",
+                             hint=_state_hint(exc, self.files.location(self.dir))) from None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise StateError(f"the lock file {path} is not a regular file", hint="inspect it, then remove it")
+        finally:
+            os.close(fd)
+        return path
 
     # generations
 
@@ -87,9 +149,9 @@ class StateStore:
         found = []
         for name in sorted(os.listdir(folder)):
             if name.endswith(".json"):
-                meta = self.files.read_text(self._path("generations", name))
+                meta = self.files.read_private(self._path("generations", name))
                 try:
-                    found.append(Generation(**json.loads(meta or "")))
+                    found.append(Generation(**json.loads(meta or b"")))
                 except (ValueError, TypeError):
                     continue  # a torn or foreign file: not a generation
         return sorted(found, key=lambda g: g.number)
@@ -104,7 +166,7 @@ class StateStore:
 
     def content(self, number: int) -> bytes:
         """The exact bytes of a generation."""
-        data = self.files.read_bytes(self._path("generations", f"{number:04d}.data"))
+        data = self.files.read_private(self._path("generations", f"{number:04d}.data"))
         if data is None:
             raise OllamaSyncError(f"generation {number} has lost its content")
         return data
@@ -151,13 +213,19 @@ class StateStore:
 
     # journal
 
+    @property
+    def journal_location(self) -> str:
+        """Where the journal really is (inside the root under --root), for messages."""
+        return self.files.location(self._path(JOURNAL))
+
     def has_journal(self) -> bool:
         """True when a transaction is running or was interrupted (cheap: the file is not read)."""
         return self.files.exists(self._path(JOURNAL))
 
     def journal(self) -> Journal | None:
         """The interrupted (or running) transaction, if any."""
-        text = self.files.read_text(self._path(JOURNAL))
+        ensure_state_dir(self.files, self.dir)
+        text = self.files.read_private(self._path(JOURNAL))
         if text is None:
             return None
         import json  # noqa: PLC0415  # only when a journal exists
@@ -167,8 +235,8 @@ class StateStore:
         try:
             return Journal(**json.loads(text))
         except (ValueError, TypeError):
-            raise OllamaSyncError(f"unreadable journal {self._path(JOURNAL)}",
-                                  hint="inspect it, then delete it") from None
+            raise StateError(f"unreadable journal {self.journal_location}",
+                             hint=f"inspect it, then delete it: rm {self.journal_location}") from None
 
     def write_journal(self, journal: Journal) -> Journal:
         """Persist the journal (atomically, so it is always a complete old or new one)."""
