@@ -18,6 +18,7 @@ from ollama_sync.app.context import Context
 from ollama_sync.core.facts import ServerConfig, ServiceState
 from ollama_sync.core.paths import Target
 from ollama_sync.core.settings import Backend, Scope
+from ollama_sync.core.trust import service_file_mode
 from ollama_sync.core.verify import ApiAnswer, Verification, declared_address, verify
 from ollama_sync.errors import OllamaSyncError, StateError, Unreachable
 from ollama_sync.system.server_log import find_events, lines_since_last_start, parse_server_config
@@ -146,7 +147,7 @@ class Transaction:
         journal = self.store.write_journal(Journal("begun", target_to_json(self.target),
                                                    old.number if old else None, new.number))
         self.crash_point("begun")
-        self.ctx.files.write_atomic(self.target.path, content, mode=0o644)
+        self._write(content)
         journal = self._phase(journal, "written")
         if self.manager is None or not reload:
             return self._finish(Outcome(True, self.store.set_result(new.number, "ok"), None, note=note))
@@ -168,10 +169,16 @@ class Transaction:
                 self.manager.stop(self.target)
             self.ctx.files.remove(self.target.path)
             return None
-        self.ctx.files.write_atomic(self.target.path, self.store.content(old.number), mode=0o644)
+        self._write(self.store.content(old.number))
         if self.manager is None:
             return None
         return self.bring_up(old.environment, None, None)
+
+    def _write(self, content: bytes) -> None:
+        """Replace the service file: 0600 when it holds credentials, 0644 otherwise; never looser than it was."""
+        mode = service_file_mode(self.target.backend, content, self.target.path, self.target.name,
+                                 self.ctx.files.mode(self.target.path))
+        self.ctx.files.write_atomic(self.target.path, content, mode=mode)
 
     def bring_up(self, environment: dict[str, str] | None, old_pid: int | None,
                  journal: Journal | None) -> BringUp:

@@ -51,6 +51,9 @@ def file_secrets(backend: Backend, content: bytes, path: str, name: str) -> list
 
 
 def service_file_mode(backend: Backend, content: bytes, path: str, name: str, existing: int | None) -> int:
-    """0600 for a file holding credentials, else 0644; an existing stricter mode is kept (never loosened)."""
+    """0600 for a file holding credentials, else 0644; an existing stricter mode is kept (never loosened).
+
+    The owner keeps read and write whatever the old mode was: ollama-sync must read back what it wrote.
+    """
     wanted = PRIVATE_FILE_MODE if file_secrets(backend, content, path, name) else PUBLIC_FILE_MODE
-    return wanted if existing is None else wanted & existing
+    return wanted if existing is None else (wanted & existing) | PRIVATE_FILE_MODE
