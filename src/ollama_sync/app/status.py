@@ -6,7 +6,7 @@ First finishes or undoes a transaction a killed `apply` left behind (app/apply.r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ollama_sync.app.context import Context
@@ -20,6 +20,7 @@ from ollama_sync.core.facts import RunState
 from ollama_sync.core.hostport import binds_all_interfaces
 from ollama_sync.core.network import AddressKind
 from ollama_sync.core.paths import Target
+from ollama_sync.errors import OllamaSyncError
 from ollama_sync.system.state import StateStore
 
 
@@ -31,6 +32,7 @@ class StatusResult:
     rows: tuple[SettingRow, ...]
     recovered: str | None = None  # what was done about an interrupted apply
     watch: WatchRecord | None = None  # the newest run of the watcher (`watch --install`), if it ever ran
+    recovery_error: str | None = None  # why an interrupted apply could not be finished or undone (exit 1)
 
     @property
     def in_sync(self) -> bool:
@@ -72,7 +74,7 @@ class StatusResult:
     @property
     def ok(self) -> bool:
         """Exit 0: in sync, and healthy (or not checkable under --root)."""
-        return self.in_sync and self.healthy is not False
+        return self.in_sync and self.healthy is not False and self.recovery_error is None
 
     def service_json(self) -> dict[str, Any]:
         """The `service` object of the JSON document."""
@@ -98,10 +100,14 @@ def status(ctx: Context, *, progress: Progress | None = None) -> StatusResult:
     # status shows no validation findings, so the binary's release is not needed: `ollama --version`
     # (a process start) is skipped by judging against the newest known release (doctor asks the binary).
     prepared = prepare(ctx, version_text=str(catalog.NEWEST))
-    recovered = None
+    recovered = error = None
     if not ctx.sandboxed and StateStore(ctx.files, ctx.machine.state_dir).has_journal():
-        recovered = _recover(ctx, progress, prepared.rendered.target)
-    return status_from(prepared, observe(ctx, prepared, progress), recovered, last_watch_result(ctx))
+        try:
+            recovered = _recover(ctx, progress, prepared.rendered.target)
+        except OllamaSyncError as exc:  # an untrusted journal or an unusable state dir: still show what runs
+            error = exc.render()
+    result = status_from(prepared, observe(ctx, prepared, progress), recovered, last_watch_result(ctx))
+    return replace(result, recovery_error=error)
 
 
 def status_from(prepared: Prepared, obs: Observation, recovered: str | None = None,

@@ -6,6 +6,7 @@ behind for `recover` to finish or undo it; the service file itself is only ever 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
 import signal
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from ollama_sync.system.ollama_api import OllamaApi
 
 CRASH_ENV: Final = "OLLAMA_SYNC_TEST_CRASH_AT"  # tests: SIGKILL ourselves at a named step
+PAUSE_ENV: Final = "OLLAMA_SYNC_TEST_PAUSE_AT"  # tests: "STEP:FOLDER": at STEP, create FOLDER/paused, wait for resume
 LOG_WAIT_SECONDS: Final = 3.0
 
 
@@ -122,6 +124,9 @@ class Transaction:
         """Tests only: die here, as a `kill -9` would, when OLLAMA_SYNC_TEST_CRASH_AT names this step."""
         if self.ctx.environ.get(CRASH_ENV) == step:
             os.kill(os.getpid(), signal.SIGKILL)
+        at, _, folder = self.ctx.environ.get(PAUSE_ENV, "").partition(":")
+        if at == step and folder:
+            _pause(folder)
 
     def backup(self, old: bytes | None, live: ServiceState | None, foreign: bool) -> Generation | None:
         """The generation holding the file on disk now (recorded when no kept generation has its bytes)."""
@@ -141,13 +146,28 @@ class Transaction:
 
     def switch(self, content: bytes, environment: dict[str, str] | None, source: str, *,
                old: Generation | None, old_pid: int | None, reload: bool = True, note: str = "") -> Outcome:
-        """Write content as the new generation, bring it up, verify; roll back to old when anything fails."""
+        """Write content as the new generation, bring it up, verify; roll back to old when anything fails.
+
+        Any error after the file was written (the state store failing, an unexpected answer from the
+        service manager) also puts the old file and service back before it is reported.
+        """
         new = self.store.add(content, source=source, result="in progress", target=target_to_json(self.target),
                              environment=environment)
         journal = self.store.write_journal(Journal("begun", target_to_json(self.target),
                                                    old.number if old else None, new.number))
         self.crash_point("begun")
-        self._write(content)
+        try:
+            self._write(content)
+        except OllamaSyncError as exc:  # atomic: the old file is still in place
+            self._close(new, f"failed: the service file could not be written: {exc.message}")
+            raise
+        try:
+            return self._bring_up_new(new, journal, environment, old=old, old_pid=old_pid, reload=reload, note=note)
+        except Exception as exc:  # whatever failed, the old file and service come back first
+            return self._undo(exc, new, old)
+
+    def _bring_up_new(self, new: Generation, journal: Journal, environment: dict[str, str] | None, *,
+                      old: Generation | None, old_pid: int | None, reload: bool, note: str) -> Outcome:
         journal = self._phase(journal, "written")
         if self.manager is None or not reload:
             return self._finish(Outcome(True, self.store.set_result(new.number, "ok"), None, note=note))
@@ -161,6 +181,36 @@ class Transaction:
         if old is None:
             result = f"failed: {attempt.failed_step} failed: {attempt.reason}; service stopped, file removed"
         return self._finish(Outcome(False, self.store.set_result(new.number, result), attempt, old, restore))
+
+    def _undo(self, exc: Exception, new: Generation, old: Generation | None) -> Outcome:
+        """After an error past the write: restore old, record what happened where the state still allows it.
+
+        An error that is not an OllamaSyncError is a bug: it is raised again once the old version is back.
+        """
+        reason = exc.render().replace("\n  hint: ", "; ") if isinstance(exc, OllamaSyncError) else repr(exc)
+        try:
+            restore = self.restore(old)
+        except Exception as again:  # the journal stays: the next command retries the undo
+            second = again.message if isinstance(again, OllamaSyncError) else repr(again)
+            raise OllamaSyncError(
+                f"{reason}; putting the previous service file back failed too: {second}",
+                hint=f"the journal {self.store.journal_location} is kept: once the cause is fixed, `ollama-sync "
+                     "status` or `ollama-sync apply` finishes the rollback") from exc
+        result = f"failed: {reason}; service stopped, file removed" if old is None else f"rolled back: {reason}"
+        generation = self._close(new, result)
+        if not isinstance(exc, OllamaSyncError):
+            raise exc
+        attempt = BringUp(False, "transaction", reason)
+        return Outcome(False, generation, attempt, old, restore)
+
+    def _close(self, new: Generation, result: str) -> Generation:
+        """Record how the transaction ended and drop the journal, as far as the state directory allows."""
+        generation = replace(new, result=result)
+        with contextlib.suppress(OllamaSyncError):  # a full or read-only state dir: the file is what matters
+            generation = self.store.set_result(new.number, result)
+        with contextlib.suppress(OllamaSyncError):
+            self.store.clear_journal()
+        return generation
 
     def restore(self, old: Generation | None) -> BringUp | None:
         """Put generation old back and bring it up; without one, stop the service and remove the file."""
@@ -266,6 +316,14 @@ class Transaction:
         self.store.clear_journal()
         self.crash_point("recorded")
         return outcome
+
+
+def _pause(folder: str) -> None:
+    """Tests only: say we are at the step, then wait (at most a minute) for the test to inject its fault."""
+    open(os.path.join(folder, "paused"), "w").close()  # an empty marker file
+    deadline = time.monotonic() + 60
+    while not os.path.exists(os.path.join(folder, "resume")) and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def _explain(reason: str, errors: tuple[str, ...], url: str) -> str:

@@ -110,7 +110,7 @@ class Files:
         """The permission bits of the file itself (a symbolic link is not followed), None when absent."""
         try:
             return stat.S_IMODE(os.lstat(self.location(path)).st_mode)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return None
         except OSError as exc:
             raise file_error("read", self.location(path), exc) from None

@@ -1,7 +1,7 @@
 """ollama-sync's state directory: the apply lock, numbered generations of the service file, and the journal.
 
     <state_dir>/
-      lock                 filelock: one apply (or rollback, or recovery) at a time
+      lock                 flock(2): one apply (or rollback, or recovery) at a time
       lock.owner           pid and start time of the holder, for the LockTimeout message
       journal.json         present only while a transaction runs (or after it was killed)
       generations/
@@ -19,6 +19,7 @@ read without following symbolic links, and written 0600.
 from __future__ import annotations
 
 import errno
+import math
 import os
 import posixpath
 import stat
@@ -28,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final
 
-from ollama_sync.errors import LockTimeout, OllamaSyncError, StateError
+from ollama_sync.errors import LockTimeout, OllamaSyncError, StateError, UsageError
 from ollama_sync.system.files import Files
 
 if TYPE_CHECKING:
@@ -97,43 +98,60 @@ class StateStore:
 
     @contextmanager
     def lock(self, timeout: float) -> Iterator[None]:
-        """Hold the apply lock; LockTimeout names the holder when it is not free within timeout seconds."""
-        import filelock  # noqa: PLC0415  # only transactions need it
+        """Hold the apply lock; LockTimeout names the holder when it is not free within timeout seconds.
 
+        flock(2) on a file opened read-only, without following a symbolic link (stdlib fcntl, not the
+        filelock package: it opens the file for writing and truncates it, through a symlink when the lock is
+        one, reports a lock file it cannot create as a timeout, and its open descriptor would keep the state
+        file system from being remounted read-only). The kernel drops the lock when the process dies.
+        """
+        if not math.isfinite(timeout) or timeout < 0:
+            raise UsageError(f"the lock timeout must be a number of seconds >= 0, not {timeout}",
+                             hint="e.g. --lock-timeout 30")
         ensure_state_dir(self.files, self.dir)
-        path = self._create_lock_file()
-        lock = filelock.FileLock(path)
+        fd = self._open_lock_file()
         try:
-            lock.acquire(timeout=timeout)
-        except filelock.Timeout:
-            owner = (self.files.read_private(self._path("lock.owner")) or b"").decode(errors="replace").strip()
-            raise LockTimeout(f"another ollama-sync transaction holds the lock ({owner or 'unknown holder'}); "
-                              f"waited {timeout:g} s",
-                              hint="wait for it to finish, or raise --lock-timeout") from None
-        try:
+            self._acquire(fd, timeout)
             self.files.write_atomic(self._path("lock.owner"), f"pid {os.getpid()} since {time.ctime()}\n".encode(),
                                     mode=0o600)
             yield
         finally:
-            lock.release()
+            os.close(fd)  # releases the lock
 
-    def _create_lock_file(self) -> str:
-        """The lock file, created 0600 if absent; never through a symbolic link (filelock would follow one)."""
+    def _acquire(self, fd: int, timeout: float) -> None:
+        import fcntl  # noqa: PLC0415  # only transactions lock
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    break
+                time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+            except OSError as exc:
+                raise StateError(f"cannot lock {self.files.location(self._path('lock'))}: {exc.strerror}",
+                                 hint=_state_hint(exc, self.files.location(self.dir))) from None
+        owner = (self.files.read_private(self._path("lock.owner")) or b"").decode(errors="replace").strip()
+        raise LockTimeout(f"another ollama-sync transaction holds the lock ({owner or 'unknown holder'}); "
+                          f"waited {timeout:g} s", hint="wait for it to finish, or raise --lock-timeout")
+
+    def _open_lock_file(self) -> int:
+        """The lock file, created 0600 if absent, opened read-only; never through a symbolic link."""
         path = self.files.location(self._path("lock"))
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o600)
+            fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
         except OSError as exc:
             if exc.errno == errno.ELOOP:
                 raise StateError(f"the lock file {path} is a symbolic link; ollama-sync does not follow links in "
                                  "its state", hint=f"inspect it, then delete it: rm {path}") from None
             raise StateError(f"cannot create the lock file {path}: {exc.strerror}",
                              hint=_state_hint(exc, self.files.location(self.dir))) from None
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise StateError(f"the lock file {path} is not a regular file", hint="inspect it, then remove it")
-        finally:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
             os.close(fd)
-        return path
+            raise StateError(f"the lock file {path} is not a regular file", hint="inspect it, then remove it")
+        return fd
 
     # generations
 

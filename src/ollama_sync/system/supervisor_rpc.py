@@ -27,11 +27,15 @@ STILL_RUNNING: Final = 91
 _ESCAPES: Final = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
 
-class Fault(Exception):  # the XML-RPC name, as in xmlrpc.client
-    """An XML-RPC fault answered by supervisord (faultCode as in supervisor/xmlrpc.py)."""
+class Fault(OllamaSyncError):  # the XML-RPC name, as in xmlrpc.client
+    """An XML-RPC fault answered by supervisord (faultCode as in supervisor/xmlrpc.py).
+
+    An OllamaSyncError, so one no caller expected still reaches the user as a message (and rolls apply back).
+    """
 
     def __init__(self, code: int, text: str) -> None:
-        super().__init__(f"{code}: {text}")
+        super().__init__(f"supervisord answered fault {code}: {text}",
+                         hint="see supervisord's own log, and check the program sections in its include folder")
         self.faultCode = code
         self.faultString = text
 
