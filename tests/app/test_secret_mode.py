@@ -9,7 +9,7 @@ from unittest import mock
 import pytest
 
 from ollama_sync.cli import run
-from ollama_sync.core.paths import Machine
+from ollama_sync.core.target import Machine
 from tests.fakes import FakeRunner
 
 PLIST = "Users/alice/Library/LaunchAgents/com.github.ollama.plist"

@@ -8,7 +8,7 @@ import pytest
 
 from ollama_sync.core.doctor.diagnose import diagnose
 from ollama_sync.core.file_env import FileEnv
-from ollama_sync.core.observed import PathStat
+from ollama_sync.core.machine_facts import PathStat
 from ollama_sync.core.render.launchd import render_plist
 from ollama_sync.core.trust import service_file_mode, state_dir_problem
 from tests.core.doctor_facts import TARGET, healthy

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ollama_sync.core.facts import RunState
+from ollama_sync.core.observation import RunState
 from ollama_sync.system.launchctl_errors import explain_exit
 from ollama_sync.system.launchctl_parse import (
     ListedJob,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ollama_sync.core.facts import RunState
+from ollama_sync.core.observation import RunState
 from ollama_sync.system.systemctl_parse import (
     failure_hint,
     is_manager_unreachable,

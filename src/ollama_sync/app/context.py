@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
 
-from ollama_sync.core.paths import Machine
+from ollama_sync.core.target import Machine
 from ollama_sync.system.files import Files
 
 if TYPE_CHECKING:

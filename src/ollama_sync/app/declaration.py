@@ -8,11 +8,11 @@ from typing import NamedTuple
 
 from ollama_sync.app.context import Context
 from ollama_sync.core.config import ToolConfig, parse_config
-from ollama_sync.core.findings import Finding
+from ollama_sync.core.findings import Finding, Location
 from ollama_sync.core.options import SourceValue, build_settings
 from ollama_sync.core.settings import Declaration
 from ollama_sync.core.tomlread import parse_toml
-from ollama_sync.errors import ConfigError, Location
+from ollama_sync.errors import ConfigError
 
 
 class Loaded(NamedTuple):

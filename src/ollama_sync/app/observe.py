@@ -17,10 +17,10 @@ from typing import Any, Final
 from ollama_sync.app.context import Context
 from ollama_sync.app.prepare import Prepared
 from ollama_sync.core.environment import render_environment
-from ollama_sync.core.facts import ServerConfig, ServiceState
 from ollama_sync.core.file_env import FileEnv, read_file_env
 from ollama_sync.core.hostport import HostPort, binds_all_interfaces, is_loopback, parse_host
 from ollama_sync.core.network import Address, AddressKind, Probe, TailscaleSelf, url_host
+from ollama_sync.core.observation import ServerConfig, ServiceState
 from ollama_sync.core.settings import Backend
 from ollama_sync.errors import OllamaSyncError
 from ollama_sync.system import addresses as local

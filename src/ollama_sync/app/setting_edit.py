@@ -14,12 +14,13 @@ from ollama_sync.app.declaration import read_config, resolve_source
 from ollama_sync.app.nixsource import is_flake
 from ollama_sync.app.toml_edit import toml_set, toml_unset
 from ollama_sync.core.config import ToolConfig, parse_config
+from ollama_sync.core.findings import Location
 from ollama_sync.core.nix.placement import plan_set, plan_unset
 from ollama_sync.core.nix.read import read_nix_text
 from ollama_sync.core.options import SourceValue, build_settings
 from ollama_sync.core.setkey import SettingKey, parse_key, parse_value
 from ollama_sync.core.tomlread import parse_toml
-from ollama_sync.errors import ConfigError, Location, OllamaSyncError, UsageError
+from ollama_sync.errors import ConfigError, OllamaSyncError, UsageError
 from ollama_sync.system.nix import Nix
 
 _MISSING = object()

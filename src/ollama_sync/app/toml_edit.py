@@ -13,9 +13,10 @@ from typing import Any
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
+from ollama_sync.core.findings import Location
 from ollama_sync.core.options import find_option
 from ollama_sync.core.setkey import ENV_TABLE_NAMES, SettingKey, env_string
-from ollama_sync.errors import ConfigError, Location
+from ollama_sync.errors import ConfigError
 
 
 @dataclass(frozen=True)

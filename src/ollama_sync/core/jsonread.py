@@ -12,8 +12,9 @@ import json
 import re
 from typing import Final
 
+from ollama_sync.core.findings import Location
 from ollama_sync.core.options import SourceValue
-from ollama_sync.errors import ConfigError, Location
+from ollama_sync.errors import ConfigError
 
 _WS: Final = re.compile(r"[ \t\n\r]*")
 _DECODER: Final = json.JSONDecoder()

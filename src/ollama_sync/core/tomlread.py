@@ -10,8 +10,9 @@ import re
 import tomllib
 from typing import Final
 
+from ollama_sync.core.findings import Location
 from ollama_sync.core.options import SourceValue
-from ollama_sync.errors import ConfigError, Location
+from ollama_sync.errors import ConfigError
 
 _HEADER_RE: Final = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
 _PART: Final = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""

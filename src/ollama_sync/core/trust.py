@@ -6,17 +6,33 @@ two always agree (issue #11).
 
 from __future__ import annotations
 
+import re
 import stat
+from collections.abc import Mapping
 from typing import Final
 
-from ollama_sync.core.doctor.secrets import secret_variables
 from ollama_sync.core.file_env import read_file_env
-from ollama_sync.core.observed import PathStat
+from ollama_sync.core.machine_facts import PathStat
 from ollama_sync.core.settings import Backend
 
+# Which environment variables hold secrets (API keys, tokens, passwords, proxy URLs with credentials).
+_SECRET_WORDS: Final = frozenset({"KEY", "APIKEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASS",
+                                  "CREDENTIAL", "CREDENTIALS", "AUTH"})
+_URL_CREDENTIALS: Final = re.compile(r"://[^/@\s:]+:[^/@\s]+@")
 STATE_DIR_MODE: Final = 0o700  # the state holds copies of service files, which may hold secrets
 PRIVATE_FILE_MODE: Final = 0o600
 PUBLIC_FILE_MODE: Final = 0o644
+
+
+def is_secret(name: str, value: str) -> bool:
+    """True for a secret-looking name (a word such as KEY or TOKEN) or a URL carrying user:password@."""
+    words = set(name.upper().split("_"))
+    return (bool(words & _SECRET_WORDS) and bool(value)) or bool(_URL_CREDENTIALS.search(value))
+
+
+def secret_variables(env: Mapping[str, str]) -> list[str]:
+    """The names of the variables in env that hold secrets, sorted."""
+    return sorted(name for name, value in env.items() if is_secret(name, value))
 
 
 def state_dir_problem(item: PathStat, uid: int) -> str | None:
@@ -45,7 +61,7 @@ def state_dir_fix(item: PathStat, uid: int) -> str:
 
 
 def file_secrets(backend: Backend, content: bytes, path: str, name: str) -> list[str]:
-    """The variables in a service file's environment that look like credentials (core/doctor/secrets.py)."""
+    """The variables in a service file's environment that look like credentials (secret_variables)."""
     env = read_file_env(backend, content, path, name).env
     return secret_variables(env) if env else []
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Final
 
-from ollama_sync.core.facts import RunState, ServiceState
+from ollama_sync.core.observation import RunState, ServiceState
 from ollama_sync.system.launchctl_errors import explain_exit
 
 _OPEN: Final = re.compile(r"^(?P<key>.+?) =>? \{$")  # `environment = {`, `name => {` (event triggers)

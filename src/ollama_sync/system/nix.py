@@ -15,8 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from ollama_sync.core.options import IGNORED_NIX_OPTIONS
-from ollama_sync.errors import CommandError, ConfigError, Location, Unsupported
+from ollama_sync.core.findings import Location
+from ollama_sync.core.options import BUILD_ONLY_NIX_OPTIONS
+from ollama_sync.errors import CommandError, ConfigError, Unsupported
 from ollama_sync.system.runner import Runner
 
 NIX_INSTANTIATE: Final = "nix-instantiate"
@@ -90,14 +91,14 @@ class Nix:
         """Evaluate a module file called with stub arguments; the first of paths that exists."""
         argv = [NIX_INSTANTIATE, "--store", "dummy://", "--eval", "--strict", "--json",
                 "--argstr", "file", file, "--argstr", "paths", json.dumps([list(p) for p in paths]),
-                "--argstr", "ignored", json.dumps(sorted(IGNORED_NIX_OPTIONS)),
+                "--argstr", "ignored", json.dumps(sorted(BUILD_ONLY_NIX_OPTIONS)),
                 "--expr", _MODULE.replace("(SELECT)", f"({_SELECT})")]
         return self._value(argv, file, timeout=60.0)
 
     def eval_flake(self, flake: str, configuration: str, paths: Sequence[Sequence[str]]) -> NixValue:
         """Evaluate `<flake>#<configuration>.config` (e.g. darwinConfigurations.mini) and select a path."""
         apply = f"({_SELECT}) (builtins.fromJSON ''{json.dumps([list(p) for p in paths])}'') " \
-                f"(builtins.fromJSON ''{json.dumps(sorted(IGNORED_NIX_OPTIONS))}'')"
+                f"(builtins.fromJSON ''{json.dumps(sorted(BUILD_ONLY_NIX_OPTIONS))}'')"
         argv = ["nix", *FLAKE_FEATURES, "eval", "--json", f"{flake}#{configuration}.config", "--apply", apply]
         return self._value(argv, flake, timeout=600.0)
 

@@ -13,7 +13,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Final, NamedTuple
 
-from ollama_sync.errors import ConfigError, Location, Unsupported
+from ollama_sync.core.findings import Location
+from ollama_sync.errors import ConfigError, Unsupported
 from ollama_sync.system.files import Files
 
 CONF_ENV: Final = "OLLAMA_SYNC_SUPERVISOR_CONF"

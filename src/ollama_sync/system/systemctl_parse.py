@@ -14,7 +14,7 @@ import signal
 from dataclasses import dataclass, field
 from typing import Final
 
-from ollama_sync.core.facts import RunState, ServiceState
+from ollama_sync.core.observation import RunState, ServiceState
 
 SHOW_PROPERTIES: Final = ("ActiveState", "SubState", "MainPID", "ExecMainStatus", "ExecMainCode",
                           "UnitFileState", "Environment", "LoadState", "NRestarts")

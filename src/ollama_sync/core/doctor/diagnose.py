@@ -1,7 +1,7 @@
 """Diagnosis: every observed fact about the service, the server and the machine → findings, each with its exact fix.
 
 Pure: app/doctor.py gathers `DoctorFacts`; the checks live here (service and file), in
-core/doctor/server.py (exit status, log, drift, version, models folder) and core/doctor/network.py
+core/doctor/server.py (exit status, log, drift, version, models folder) and core/doctor/exposure.py
 (port holder, other servers, exposure). Finding codes are stable; README.md lists them.
 """
 
@@ -10,17 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from ollama_sync.core.doctor.exposure import network_findings
 from ollama_sync.core.doctor.fixes import FixCommands
-from ollama_sync.core.doctor.network import network_findings
-from ollama_sync.core.doctor.secrets import secret_variables
 from ollama_sync.core.doctor.server import server_findings
 from ollama_sync.core.drift import SettingRow
-from ollama_sync.core.facts import RunState, ServerConfig, ServiceState
 from ollama_sync.core.file_env import FileEnv
 from ollama_sync.core.findings import Finding, Severity, sort_findings
 from ollama_sync.core.hostport import HostPort
-from ollama_sync.core.network import Address, Listener, Probe, TailscaleSelf
-from ollama_sync.core.observed import (
+from ollama_sync.core.machine_facts import (
     Account,
     ManagerJob,
     OllamaProcess,
@@ -28,10 +25,12 @@ from ollama_sync.core.observed import (
     is_group_or_world_writable,
     is_world_readable,
 )
-from ollama_sync.core.paths import Target
+from ollama_sync.core.network import Address, Listener, Probe, TailscaleSelf
+from ollama_sync.core.observation import RunState, ServerConfig, ServiceState
 from ollama_sync.core.render import is_ours
 from ollama_sync.core.settings import Backend, Scope
-from ollama_sync.core.trust import PRIVATE_FILE_MODE, state_dir_fix, state_dir_problem
+from ollama_sync.core.target import Target
+from ollama_sync.core.trust import PRIVATE_FILE_MODE, secret_variables, state_dir_fix, state_dir_problem
 from ollama_sync.core.version import Version
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from ollama_sync.core.findings import Location
 from ollama_sync.core.nix.edit import (
     Edit,
     apply_edits,
@@ -27,7 +28,7 @@ from ollama_sync.core.nix.evaluate import Attr, AttrsV, Home, NotStatic
 from ollama_sync.core.nix.read import NixRead, excerpt, plain
 from ollama_sync.core.options import find_option
 from ollama_sync.core.setkey import ENV_TABLE_NAMES, SettingKey, env_string
-from ollama_sync.errors import Location, UsageError
+from ollama_sync.errors import UsageError
 
 REFERENCE: Final = {"enable": "enable", "host": "host", "port": "port", "models_path": "modelsPath",
                     "flash_attention": "flashAttention", "kv_cache_type": "kvCacheType"}

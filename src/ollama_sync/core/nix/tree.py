@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from ollama_sync.errors import ConfigError, Location
+from ollama_sync.core.findings import Location
+from ollama_sync.errors import ConfigError
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Final
 
 from ollama_sync.core.findings import Finding, Severity
-from ollama_sync.core.paths import Target
 from ollama_sync.core.settings import Backend, Declaration
+from ollama_sync.core.target import Target
 
 MARKER: Final = "Managed by ollama-sync"
 SERVICE: Final = "service."  # problem keys with this prefix name a [service] field, not a variable
@@ -89,8 +89,12 @@ def common_problems(env: dict[str, str], target: Target) -> list[Problem]:
 
 def marker_comment(source: str) -> str:
     """The marker text naming the declaration; always one printable line (plan relies on that)."""
-    where = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in source)
-    return f"{MARKER} from {where}. Edit the declaration, then run: ollama-sync apply"
+    return f"{MARKER} from {printable(source)}. Edit the declaration, then run: ollama-sync apply"
+
+
+def printable(text: str) -> str:
+    """text as one printable line: control characters, surrogates and non-characters as Python escapes."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 def is_ours(content: bytes) -> bool:

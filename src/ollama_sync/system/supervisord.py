@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final
 
-from ollama_sync.core.facts import RunState, ServiceState
-from ollama_sync.core.paths import Machine, Target
+from ollama_sync.core.observation import RunState, ServiceState
 from ollama_sync.core.settings import Backend
+from ollama_sync.core.target import Machine, Target
 from ollama_sync.errors import OllamaSyncError
 from ollama_sync.system.files import Files, file_error
 from ollama_sync.system.supervisor_conf import SupervisorConf, read_conf

@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from ollama_sync.core.facts import RunState
-from ollama_sync.core.paths import Machine, Target
+from ollama_sync.core.observation import RunState
 from ollama_sync.core.render.supervisord import render_program
 from ollama_sync.core.settings import Backend, Scope
+from ollama_sync.core.target import Machine, Target
 from ollama_sync.errors import OllamaSyncError, Unsupported
 from ollama_sync.system.files import Files
 from ollama_sync.system.ollama_api import OllamaApi
 from ollama_sync.system.runner import SubprocessRunner
 from ollama_sync.system.server_log import parse_server_config
 from ollama_sync.system.supervisor_conf import CONF_ENV, STANDARD_CONFS, find_conf, parse_conf
-from ollama_sync.system.supervisorctl import SupervisorManager, program_env_keys, read_tail
+from ollama_sync.system.supervisord import SupervisorManager, program_env_keys, read_tail
 from tests.supervisor_harness import Supervisord, fake_ollama, free_port, supervisord
 
 __all__ = ["fake_ollama", "supervisord"]  # fixtures used below
