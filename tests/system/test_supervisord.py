@@ -94,6 +94,10 @@ def test_failing_server_is_reported_failed(supervisord: Supervisord, fake_ollama
     while mgr.state(target).state is not RunState.FAILED:
         assert time.monotonic() < deadline
         time.sleep(0.05)
+    failed = mgr.state(target)
+    assert failed.crash_loop and failed.runs is None
+    assert failed.crash_reason.startswith("supervisord: ") and "Exited too quickly" in failed.crash_reason
+    assert failed.last_exit is None  # supervisord does not keep the status of a too-quick exit
     assert any("stand-in told to exit at start" in line for line in mgr.log_tail(target))
 
 

@@ -99,7 +99,7 @@ def test_state_reads_show(manager: SystemdManager, fake_runner: FakeRunner, user
     state = manager.state(user_unit)
     assert fake_runner.calls == [argv]
     assert PROPS == ("ActiveState,SubState,MainPID,ExecMainStatus,ExecMainCode,UnitFileState,Environment,"
-                     "LoadState,NRestarts")
+                     "LoadState,NRestarts,Result")
     assert state.state is RunState.RUNNING and state.enabled is True and state.domain == "user"
     assert state.environment is not None and ("OLLAMA_MODELS", "/Volumes/My Models/ollama") in state.environment
 

@@ -54,8 +54,11 @@ class Context:
 
     @cached_property
     def user_files(self) -> Files:
-        """Paths the user names (config, declaration sources): read as given, relative to the cwd."""
-        return Files(None)
+        """Paths the user names (config, declaration sources): read as given, relative to the cwd.
+
+        Writes follow a symlinked file to its target (a declaration kept in a dotfiles repository).
+        """
+        return Files(None, follow_symlinks=True)
 
     @cached_property
     def machine(self) -> Machine:

@@ -32,6 +32,7 @@ API_TIMEOUT: Final = 0.8
 MANAGER_BUDGET: Final = 1.2  # launchctl print / systemctl show / supervisord RPC
 LIVE_BUDGET: Final = 1.4  # everything live together: a slow view is reported as not answering, never waited for
 LOG_LINES: Final = 400
+LOG_TAIL_BYTES: Final = 1024 * 1024  # a server log grows without bound: read only its end
 Progress = Callable[[str], None]
 
 
@@ -185,7 +186,7 @@ def _unpack_manager(results: dict[str, Any], problems: list[str], backend: str
 def _read_log_file(ctx: Context, path: str | None) -> list[str]:
     if not path:
         return []
-    text = ctx.files.read_text(path)
+    text = ctx.files.read_tail(path, LOG_TAIL_BYTES)
     return [] if text is None else text.splitlines()[-LOG_LINES:]
 
 

@@ -111,6 +111,9 @@ def _string(item: SourceValue | None, name: str) -> str | None:
     if not isinstance(item.value, str) or not item.value:
         raise ConfigError(f"{name!r} must be a non-empty string", location=item.location,
                           hint=f'{name} = "…"')
+    if "\x00" in item.value:  # no path, name or argument can hold it
+        raise ConfigError(f"{name!r} contains a NUL character", location=item.location,
+                          hint=f"remove the \\u0000 from {name}")
     return item.value
 
 

@@ -60,7 +60,7 @@ def find_conf(files: Files, environ: Mapping[str, str]) -> str:
 def read_conf(files: Files, environ: Mapping[str, str]) -> SupervisorConf:
     """Find and parse supervisord's main config."""
     path = find_conf(files, environ)
-    return parse_conf(files.read_text(path) or "", path, environ)
+    return parse_conf(files.read_text(path, lenient=True) or "", path, environ)
 
 
 def parse_conf(text: str, path: str, environ: Mapping[str, str]) -> SupervisorConf:

@@ -12,7 +12,18 @@ from functools import partial
 from typing import TYPE_CHECKING, Final
 
 from ollama_sync.core.findings import Finding, Location, Severity
-from ollama_sync.core.nix.evaluate import Attr, AttrsV, Evaluator, ListV, NotStatic, Opaque, Scalar, Val
+from ollama_sync.core.nix.evaluate import (
+    MAX_DEPTH,
+    Attr,
+    AttrsV,
+    Evaluator,
+    ListV,
+    NotStatic,
+    Opaque,
+    Scalar,
+    Val,
+    too_deep,
+)
 from ollama_sync.core.nix.tree import Source, parse
 from ollama_sync.core.options import BUILD_ONLY_NIX_OPTIONS, SourceValue
 from ollama_sync.errors import ConfigError
@@ -131,6 +142,8 @@ def _missing(source: Source, top: Val, tried: list[str]) -> ConfigError:
 def _table(evaluator: Evaluator, source: Source, attrs: AttrsV, prefix: tuple[str, ...],
            findings: list[Finding], *, unread: list[str]) -> dict[str, SourceValue]:
     table: dict[str, SourceValue] = {}
+    if len(prefix) >= MAX_DEPTH:
+        raise too_deep(source, attrs.origin or source.root)
     for name, attr in attrs.attrs.items():
         item = _attr_value(evaluator, source, attr, (*prefix, name), findings, unread=unread)
         if item is not None:
@@ -154,14 +167,17 @@ def _attr_value(evaluator: Evaluator, source: Source, attr: Attr, path: tuple[st
         return None
 
 
-def plain(evaluator: Evaluator, value: Val, blame: Node) -> object:
+def plain(evaluator: Evaluator, value: Val, blame: Node, depth: int = 0) -> object:
     """A value as Python data, lists and sets forced deeply; NotStatic (at blame if no better node) if not data."""
     if isinstance(value, Scalar):
         return value.data
+    if depth >= MAX_DEPTH:
+        raise too_deep(evaluator.source, blame)
     if isinstance(value, ListV):
-        return [plain(evaluator, evaluator.force(item), item.node or blame) for item in value.items]
+        return [plain(evaluator, evaluator.force(item), item.node or blame, depth + 1) for item in value.items]
     if isinstance(value, AttrsV):
-        return {k: plain(evaluator, evaluator.force(a.thunk), a.expr or a.key) for k, a in value.attrs.items()}
+        return {k: plain(evaluator, evaluator.force(a.thunk), a.expr or a.key, depth + 1)
+                for k, a in value.attrs.items()}
     if isinstance(value, Opaque):
         raise NotStatic(value.origin or blame, f"`{value.name}`, known only when Nix evaluates the system")
     raise NotStatic(blame, "a function")
