@@ -1,7 +1,7 @@
 """Fault injection (#11): the state directory fills up or turns read-only in the middle of an apply.
 
 The state directory is a real, small tmpfs; the fault is real too (the tmpfs is filled to ENOSPC, or
-remounted read-only). The apply is paused by the OLLAMA_SYNC_TEST_PAUSE_AT seam right after the journal
+remounted read-only). The apply is paused (tests/e2e_supervisor/pause_at.py) right after the journal
 says "begun", so the service file is written and then the state store fails: apply must put the old file
 and the old server back, clear the journal where the file system lets it, exit 1 with a message, and the
 next commands must work.
@@ -14,6 +14,7 @@ import errno
 import json
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ from tests.conftest import IN_CI
 from tests.e2e_supervisor.conftest import Setup
 
 pytestmark = pytest.mark.slow
+PAUSE_AT = Path(__file__).with_name("pause_at.py")
 
 
 @contextlib.contextmanager
@@ -64,9 +66,10 @@ def remount(folder: Path, mode: str) -> None:
 def paused_apply(setup: Setup, control: Path) -> subprocess.Popen[str]:
     """`apply --yes` that stops right after the journal says "begun", until control/resume exists."""
     control.mkdir()
-    env = setup.env(OLLAMA_SYNC_TEST_PAUSE_AT=f"begun:{control}")
-    process = subprocess.Popen(setup.argv("apply", "--yes", "--timeout", "15"), env=env, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    argv = [sys.executable, str(PAUSE_AT), "begun", str(control), "--config", str(setup.config),
+            "apply", "--yes", "--timeout", "15"]
+    process = subprocess.Popen(argv, env=setup.env(), text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while not (control / "paused").exists():
         assert process.poll() is None, process.communicate()

@@ -39,13 +39,23 @@ def read_nix(ctx: Context, config: ToolConfig, source: str, text: str
         static = _static_or_none(text, source, value.path)
         table = _table(value.value, static.table if static else {}, Location(source))
         top = static.top if static is not None else frozenset()
-        return (*flavored(config, source, value.path, table, top=top, unreadable=frozenset(), findings=()), files)
+        merged = () if not value.lib else (Finding(
+            "nix-evaluated", Severity.INFO, f"evaluated with Nix; definitions merged by {_lib_name(value.lib)}",
+            "set OLLAMA_SYNC_NIXPKGS_LIB to a nixpkgs lib folder to merge with nixpkgs' own lib"
+            if value.lib == "stub" else "", Location(source)),)
+        return (*flavored(config, source, value.path, table, top=top, unreadable=frozenset(), findings=merged),
+                files)
     if is_flake(source):
         raise ConfigError(f"{source} is a flake: only Nix can evaluate it", location=Location(source),
                           hint="use --eval nix (or eval = \"nix\"), or point `source` at the host's module file")
     result = read_nix_text(text, source, config.attribute)
     return (*flavored(config, source, result.attribute, result.table, top=result.top,
                       unreadable=result.unreadable, findings=result.findings), files)
+
+
+def _lib_name(lib: str) -> str:
+    return "ollama-sync's stand-in for nixpkgs' lib (nixpkgs is not on NIX_PATH)" if lib == "stub" \
+        else f"nixpkgs' lib ({lib})"
 
 
 def flavored(config: ToolConfig, source: str, attribute: tuple[str, ...], table: Table, *, top: frozenset[str],
@@ -86,7 +96,8 @@ def evaluate_with_nix(ctx: Context, config: ToolConfig, source: str) -> NixValue
         configuration, paths = _flake_target(ctx, config)
         value = nix.eval_flake(os.path.dirname(source) or ".", configuration, paths)
     else:
-        value = nix.eval_module(source, candidate_paths(config))
+        lib_path = ctx.environ.get("OLLAMA_SYNC_NIXPKGS_LIB", "")
+        value = nix.eval_module(source, candidate_paths(config), lib_path=lib_path)
     if value.path is None:
         tried = " or ".join(".".join(p) for p in candidate_paths(config))
         raise ConfigError(f"no attribute {tried} in {source} (evaluated with Nix)", location=Location(source),
