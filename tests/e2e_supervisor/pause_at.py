@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from ollama_sync.app.transaction import Transaction
-from ollama_sync.launcher import main
+from ollama_sync.cli import main
 
 
 def pause_at(step: str, folder: Path) -> None:

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import os
 import stat
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Final
 
@@ -49,7 +51,7 @@ class Files:
 
     def real(self, path: str) -> Path:
         """Where a machine path really is, as a Path."""
-        from pathlib import Path  # noqa: PLC0415
+        from pathlib import Path  # noqa: PLC0415  # 6 ms (pathlib): most commands never need a Path
 
         return Path(self.location(path))
 
@@ -193,7 +195,6 @@ class Files:
         folder. An atomic write replaces the file, so a waiter that gets the lock on the replaced copy
         opens the new one and locks again. A missing file is not locked (there is nothing to edit).
         """
-        import time  # noqa: PLC0415  # only edits need it
 
         target = os.path.realpath(self.location(path)) if self.follow_symlinks else self.location(path)
         deadline = time.monotonic() + timeout
@@ -269,7 +270,6 @@ def file_error(action: str, where: str, exc: OSError) -> OllamaSyncError:
 
 
 def _try_lock(fd: int) -> bool:
-    import fcntl  # noqa: PLC0415  # only edits need it
 
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
