@@ -19,7 +19,7 @@ BASE = '[service]\nbackend = "launchd"\nbinary = "/opt/homebrew/bin/ollama"\n\n[
 def cli(machine: Machine, *args: str) -> int:
     """The CLI in-process on the fake machine (FakeRunner: any subprocess fails the test)."""
     with mock.patch("ollama_sync.app.context.Context.machine", machine), \
-            mock.patch("ollama_sync.app.context.LazySubprocessRunner", FakeRunner):
+            mock.patch("ollama_sync.app.context.SubprocessRunner", FakeRunner):
         return run(list(args))
 
 
