@@ -7,7 +7,7 @@ First finishes or undoes a transaction a killed `apply` left behind (app/apply.r
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ollama_sync.app.context import Context
 from ollama_sync.app.observe import Observation, Progress, observe
@@ -20,8 +20,12 @@ from ollama_sync.core.hostport import binds_all_interfaces
 from ollama_sync.core.network import AddressKind
 from ollama_sync.core.observation import RunState
 from ollama_sync.core.target import Target
+from ollama_sync.core.version import parse_version
 from ollama_sync.errors import OllamaSyncError
 from ollama_sync.system.state import StateStore
+
+if TYPE_CHECKING:
+    from ollama_sync.core.memory.live import LiveCheck
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class StatusResult:
     rows: tuple[SettingRow, ...]
     recovered: str | None = None  # what was done about an interrupted apply
     watch: WatchRecord | None = None  # the newest run of the watcher (`watch --install`), if it ever ran
+    memory: tuple[LiveCheck, ...] = ()  # loaded models: /api/ps beside memory's estimate
     recovery_error: str | None = None  # why an interrupted apply could not be finished or undone (exit 1)
 
     @property
@@ -88,6 +93,8 @@ class StatusResult:
         if obs.file_env is not None and obs.file_env.error:
             found.append(f"the service file cannot be read: {obs.file_env.error}")
         found += drift_lines(self.rows)
+        if self.recovery_error is not None:
+            found.append(f"an interrupted apply was left alone: {self.recovery_error}")
         if self.healthy is False:
             found.append(self._unhealthy())
         return found
@@ -141,8 +148,14 @@ def status(ctx: Context, *, progress: Progress | None = None) -> StatusResult:
             recovered = _recover(ctx, progress, prepared.rendered.target)
         except OllamaSyncError as exc:  # an untrusted journal or an unusable state dir: still show what runs
             error = exc.render()
-    result = status_from(prepared, observe(ctx, prepared, progress), recovered, last_watch_result(ctx))
-    return replace(result, recovery_error=error)
+    obs = observe(ctx, prepared, progress)
+    result = replace(status_from(prepared, obs, recovered, last_watch_result(ctx)), recovery_error=error)
+    if obs.loaded:
+        from ollama_sync.app.memory import live_checks  # noqa: PLC0415  # reads GGUF headers: only with loaded models
+
+        running = parse_version(obs.api_version or "")
+        result = replace(result, memory=live_checks(ctx, prepared, obs.loaded, running))
+    return result
 
 
 def status_from(prepared: Prepared, obs: Observation, recovered: str | None = None,

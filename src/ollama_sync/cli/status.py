@@ -23,8 +23,5 @@ def command(ctx: Context) -> int:
     else:
         if result.recovered:
             click.echo(result.recovered, err=True)
-        if result.recovery_error:
-            click.echo(click.style(f"error: an interrupted apply was left alone: {result.recovery_error}", fg="red"),
-                       err=True)
         (print_rich if is_terminal() else print_plain)(blocks(doc, result), verdict(doc))
     return 0 if result.ok else 1
