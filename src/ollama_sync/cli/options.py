@@ -1,33 +1,11 @@
-"""Options shared by several commands, and the parameter types that validate them."""
+"""Options shared by several commands."""
 
 from __future__ import annotations
 
 import math
-from typing import Any, Final
+from typing import Any
 
 import click
-
-MAX_SECONDS: Final = 7 * 24 * 3600.0  # a week: anything longer is a typo, and float('inf') never ends
-
-
-class Seconds(click.ParamType[float]):
-    """A finite number of seconds within [minimum, MAX_SECONDS]; nan, inf and negatives are refused."""
-
-    name = "seconds"
-
-    def __init__(self, minimum: float) -> None:
-        self.minimum = minimum
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
-        """The value (text, or a default) as float seconds, or a usage error naming the option."""
-        try:
-            seconds = float(value)
-        except (TypeError, ValueError):
-            self.fail(f"{value!r} is not a number of seconds", param, ctx)
-        if not math.isfinite(seconds) or not self.minimum <= seconds <= MAX_SECONDS:
-            self.fail(f"{value} is not a number of seconds from {self.minimum:g} to {MAX_SECONDS:g}", param, ctx)
-        return seconds
-
 
 backend_option = click.option(
     "--backend", type=click.Choice(["launchd", "systemd", "supervisord"]), default=None,
@@ -36,3 +14,21 @@ backend_option = click.option(
 version_option = click.option(
     "--ollama-version", "version_text", metavar="X.Y.Z", default=None,
     help="Judge settings against this Ollama release instead of the installed one.")
+
+
+class Seconds(click.FloatRange):
+    """A finite number of seconds in a range (click's FloatRange lets `nan` and `inf` through)."""
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """The float, or a usage error naming the option."""
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!s} is not a finite number of seconds", param, ctx)
+        return number
+
+
+lock_timeout_option = click.option(
+    "--lock-timeout", type=Seconds(min=0), default=30.0, show_default=True, metavar="SECONDS",
+    help="How long to wait for another apply to finish.")

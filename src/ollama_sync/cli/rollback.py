@@ -6,17 +6,16 @@ import click
 
 from ollama_sync.app.context import Context
 from ollama_sync.app.rollback import RollbackResult, rollback
-from ollama_sync.cli.options import Seconds
+from ollama_sync.cli.options import Seconds, lock_timeout_option
 from ollama_sync.cli.outcome import outcome_json, print_outcome, print_recovery, progress, recovery_json
 from ollama_sync.cli.output import emit_json
 
 
 @click.command(name="rollback")
 @click.argument("number", type=click.IntRange(min=1), required=False)
-@click.option("--timeout", type=Seconds(0.1), default=60.0, show_default=True, metavar="SECONDS",
+@click.option("--timeout", type=Seconds(min=0.1), default=60.0, show_default=True, metavar="SECONDS",
               help="How long to wait for the server to answer after the reload.")
-@click.option("--lock-timeout", type=Seconds(0), default=30.0, show_default=True, metavar="SECONDS",
-              help="How long to wait for another apply to finish.")
+@lock_timeout_option
 @click.pass_obj
 def command(ctx: Context, number: int | None, timeout: float, lock_timeout: float) -> int:
     """Restore generation NUMBER (default: the newest one before the file on disk) and verify it."""
