@@ -27,8 +27,8 @@ def test_a_config_error_names_file_and_line(tmp_path: Path, capsys: Capsys) -> N
     assert run(["--json", "--config", str(config), "check"]) == 2
     doc = error_doc(capsys)
     assert doc == {"version": 1, "command": "check", "ok": False,
-                   "error": {"message": "'port' must be a whole number, not text (\"eleven\")", "hint": "for example: port = 4",
-                             "file": str(config), "line": 4}}
+                   "error": {"message": "'port' must be a whole number, not text (\"eleven\")",
+                             "hint": "for example: port = 4", "file": str(config), "line": 4}}
 
 
 def test_a_usage_error_is_json_with_exit_2(capsys: Capsys) -> None:
