@@ -40,7 +40,8 @@ let
     OLLAMA_FLASH_ATTENTION = if cfg.flashAttention == null then null else if cfg.flashAttention then "1" else "0";
     OLLAMA_KV_CACHE_TYPE = cfg.kvCacheType;
   } // cfg.extraEnvironment);
-  logPath = if cfg.service.logPath != null then cfg.service.logPath else "${home}/Library/Logs/ollama.log";
+  logPath = if cfg.service.logPath != null then cfg.service.logPath
+    else "${home}/Library/Logs/ollama-sync/${cfg.service.label}.log";  # as `ollama-sync render` writes it
   agreement = pkgs.runCommand "ollama-sync-agent-check" {
     nativeBuildInputs = [ pkgs.python3 ];
     expected = builtins.toJSON { EnvironmentVariables = environment; };
