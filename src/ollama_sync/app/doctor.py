@@ -52,7 +52,7 @@ def doctor(ctx: Context, *, progress: Progress | None = None) -> DoctorResult:
         progress("checking processes, the port and the models folder")
     facts = gather_facts(ctx, prepared, result)
     version = prepared.resolved.version or parse_version(obs.api_version or "")
-    findings = [*_validation(prepared, version), *diagnose(facts), *_memory(ctx, prepared)]
+    findings = [*_validation(prepared, version), *diagnose(facts), *_memory(ctx, prepared, obs.loaded or ())]
     judged = f"Ollama {version}" if version else "the newest known Ollama (installed version unknown)"
     return DoctorResult(sort_findings(_unique(findings)), result, judged)
 
@@ -76,9 +76,9 @@ def _unique(findings: list[Finding]) -> list[Finding]:
     return out
 
 
-def _memory(ctx: Context, prepared: Prepared) -> tuple[Finding, ...]:
+def _memory(ctx: Context, prepared: Prepared, loaded: tuple[dict[str, Any], ...]) -> tuple[Finding, ...]:
 
-    return memory_findings(ctx, prepared)
+    return memory_findings(ctx, prepared, loaded)
 
 
 def service_user(ctx: Context, prepared: Prepared) -> str:
