@@ -6,7 +6,7 @@ First finishes or undoes a transaction a killed `apply` left behind (app/apply.r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ollama_sync.app.context import Context
@@ -30,6 +30,7 @@ class StatusResult:
     rows: tuple[SettingRow, ...]
     recovered: str | None = None  # what was done about an interrupted apply
     watch: WatchRecord | None = None  # the newest run of the watcher (`watch --install`), if it ever ran
+    homebrew_env: tuple[str, tuple[str, ...]] | None = None  # Homebrew's env file for `brew services` ollama
 
     @property
     def in_sync(self) -> bool:
@@ -104,8 +105,13 @@ class StatusResult:
 
     def warnings(self) -> list[str]:
         """What does not make status fail but deserves attention: declared variables the server does not read."""
-        return [f"{name} is declared but this server does not read it (absent from its `server config`): it has "
-                "no effect" for name in unread(self.rows)]
+        found = [f"{name} is declared but this server does not read it (absent from its `server config`): it has "
+                 "no effect" for name in unread(self.rows)]
+        if self.homebrew_env is not None:
+            path, names = self.homebrew_env
+            found.append(f"{path} feeds Homebrew's `brew services` Ollama on every start (sets "
+                         f"{', '.join(names) or 'nothing'}): a second server for the same port when it runs")
+        return found
 
     def service_json(self) -> dict[str, Any]:
         """The `service` object of the JSON document."""
@@ -135,7 +141,8 @@ def status(ctx: Context, *, progress: Progress | None = None) -> StatusResult:
     recovered = None
     if not ctx.sandboxed and StateStore(ctx.files, ctx.machine.state_dir).has_journal():
         recovered = _recover(ctx, progress)
-    return status_from(prepared, observe(ctx, prepared, progress), recovered, last_watch_result(ctx))
+    result = status_from(prepared, observe(ctx, prepared, progress), recovered, last_watch_result(ctx))
+    return replace(result, homebrew_env=homebrew_env(ctx))
 
 
 def status_from(prepared: Prepared, obs: Observation, recovered: str | None = None,
@@ -154,3 +161,17 @@ def _recover(ctx: Context, progress: Progress | None) -> str | None:
 
     done = recover(ctx, progress=progress)
     return None if done is None else done.message
+
+
+def homebrew_env(ctx: Context) -> tuple[str, tuple[str, ...]] | None:
+    """Homebrew's env file for the Ollama service (Homebrew ≥ 6.0.15), and the variables it sets."""
+    import posixpath  # noqa: PLC0415
+
+    from ollama_sync.core.file_env import HOMEBREW_ENV_FILE, parse_env_file  # noqa: PLC0415
+
+    path = posixpath.join(ctx.machine.home, HOMEBREW_ENV_FILE)
+    text = ctx.files.read_text(path)
+    if text is None:
+        return None
+    return path, tuple(sorted(parse_env_file(text)[0]))
+
