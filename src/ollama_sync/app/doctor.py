@@ -116,7 +116,7 @@ def gather_facts(ctx: Context, prepared: Prepared, result: StatusResult) -> Doct
         our_pids=local.get("ours", frozenset()), processes=local.get("processes"), homebrew_plist=_homebrew_plist(ctx),
         installer_unit=installer_unit(ctx, prepared.rendered.target), homebrew_env=homebrew_env(ctx),
         models_path=models, models_chain=permissions.stat_chain(ctx.files, models), service_account=account,
-        service_user=user)
+        service_user=user, state_dir=permissions.stat_path(ctx.files, ctx.machine.state_dir))
 
 
 def _local_facts(ctx: Context, obs: Observation) -> dict[str, Any]:

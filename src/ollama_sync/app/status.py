@@ -7,7 +7,7 @@ First finishes or undoes a transaction a killed `apply` left behind (app/apply.r
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ollama_sync.app.context import Context
 from ollama_sync.app.observe import Observation, Progress, observe
@@ -19,7 +19,13 @@ from ollama_sync.core.exit_status import explain_exit_status, is_failure
 from ollama_sync.core.hostport import binds_all_interfaces
 from ollama_sync.core.network import AddressKind
 from ollama_sync.core.observation import RunState
+from ollama_sync.core.target import Target
+from ollama_sync.core.version import parse_version
+from ollama_sync.errors import OllamaSyncError
 from ollama_sync.system.state import StateStore
+
+if TYPE_CHECKING:
+    from ollama_sync.core.memory.live import LiveCheck
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,8 @@ class StatusResult:
     recovered: str | None = None  # what was done about an interrupted apply
     watch: WatchRecord | None = None  # the newest run of the watcher (`watch --install`), if it ever ran
     homebrew_env: tuple[str, tuple[str, ...]] | None = None  # Homebrew's env file for `brew services` ollama
+    memory: tuple[LiveCheck, ...] = ()  # loaded models: /api/ps beside memory's estimate
+    recovery_error: str | None = None  # why an interrupted apply could not be finished or undone (exit 1)
 
     @property
     def in_sync(self) -> bool:
@@ -72,7 +80,7 @@ class StatusResult:
     @property
     def ok(self) -> bool:
         """Exit 0: in sync, and healthy (or not checkable under --root)."""
-        return self.in_sync and self.healthy is not False
+        return self.in_sync and self.healthy is not False and self.recovery_error is None
 
     def problems(self) -> list[str]:
         """Every reason status exits 1 (and what could not be asked)."""
@@ -86,6 +94,8 @@ class StatusResult:
         if obs.file_env is not None and obs.file_env.error:
             found.append(f"the service file cannot be read: {obs.file_env.error}")
         found += drift_lines(self.rows)
+        if self.recovery_error is not None:
+            found.append(f"an interrupted apply was left alone: {self.recovery_error}")
         if self.healthy is False:
             found.append(self._unhealthy())
         return found
@@ -138,10 +148,19 @@ def status(ctx: Context, *, progress: Progress | None = None) -> StatusResult:
     # status shows no validation findings, so the binary's release is not needed: `ollama --version`
     # (a process start) is skipped by judging against the newest known release (doctor asks the binary).
     prepared = prepare(ctx, version_text=str(catalog.NEWEST))
-    recovered = None
+    recovered = error = None
     if not ctx.sandboxed and StateStore(ctx.files, ctx.machine.state_dir).has_journal():
-        recovered = _recover(ctx, progress)
-    result = status_from(prepared, observe(ctx, prepared, progress), recovered, last_watch_result(ctx))
+        try:
+            recovered = _recover(ctx, progress, prepared.rendered.target)
+        except OllamaSyncError as exc:  # an untrusted journal or an unusable state dir: still show what runs
+            error = exc.render()
+    obs = observe(ctx, prepared, progress)
+    result = replace(status_from(prepared, obs, recovered, last_watch_result(ctx)), recovery_error=error)
+    if obs.loaded:
+        from ollama_sync.app.memory import live_checks  # noqa: PLC0415  # reads GGUF headers: only with loaded models
+
+        running = parse_version(obs.api_version or "")
+        result = replace(result, memory=live_checks(ctx, prepared, obs.loaded, running))
     return replace(result, homebrew_env=homebrew_env(ctx))
 
 
@@ -156,10 +175,10 @@ def status_from(prepared: Prepared, obs: Observation, recovered: str | None = No
     return StatusResult(obs, rows, recovered, watch)
 
 
-def _recover(ctx: Context, progress: Progress | None) -> str | None:
+def _recover(ctx: Context, progress: Progress | None, declared: Target) -> str | None:
     from ollama_sync.app.apply import recover  # noqa: PLC0415  # only when a journal may exist
 
-    done = recover(ctx, progress=progress)
+    done = recover(ctx, progress=progress, declared=declared)
     return None if done is None else done.message
 
 
