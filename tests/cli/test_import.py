@@ -209,3 +209,16 @@ def test_homebrew_env_file_is_merged_over_the_plist(tmp_path: Path, capsys: pyte
     assert 'kv_cache_type = "f16"' in captured.out  # the env file wins over the plist's q8_0
     assert "https://app.example" in captured.out
     assert "merged 2 variable(s) from" in captured.err and "ollama.env:4: not a KEY=VALUE line" in captured.err
+
+
+def test_an_imported_declaration_with_a_secret_is_written_0600(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    unit = tmp_path / "ollama.service"
+    unit.write_text("[Unit]\nDescription=Ollama\n[Service]\nExecStart=/usr/bin/ollama serve\n"
+                    'Environment="HF_TOKEN=hf_secret" "OLLAMA_HOST=127.0.0.1:11434"\n')
+    secret, plain = tmp_path / "secret.toml", tmp_path / "plain.toml"
+    import_to([str(unit)], secret, capsys)
+    assert "hf_secret" in secret.read_text() and secret.stat().st_mode & 0o777 == 0o600
+    unit.write_text(unit.read_text().replace('"HF_TOKEN=hf_secret" ', ""))
+    import_to([str(unit)], plain, capsys)
+    assert plain.stat().st_mode & 0o777 == 0o644
