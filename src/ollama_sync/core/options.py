@@ -78,13 +78,13 @@ OPTIONS: Final[tuple[Option, ...]] = (
 )
 
 # Options of the Nix modules that name a build (a derivation): neither reader can (or needs to) evaluate them.
-BUILD_ONLY_NIX_OPTIONS: Final = frozenset({"package", "configFile"})
+BUILD_ONLY_NIX_OPTIONS: Final = frozenset({"package", "configFile", "checkedService"})
 # Options a custom-flavored set may carry that configure Nix or the service, not the server's settings
 # (the services.ollama modules' own options are read by core/nix/flavor.py with their meaning).
 IGNORED_NIX_OPTIONS: Final = BUILD_ONLY_NIX_OPTIONS | frozenset(
     {"acceleration", "openFirewall", "user", "group", "sandbox", "writablePaths", "syncModels", "stateDir",
      # this project's own modules (nix/options.nix): how the service runs comes from the config's [service]
-     "service", "applyOnActivation", "verifyOnActivation", "failOnVerifyError"}
+     "service", "verifyOnActivation", "failOnVerifyError", "configPath"}
 )
 
 
