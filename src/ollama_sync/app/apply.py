@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from ollama_sync.app.context import Context
 from ollama_sync.app.prepare import Prepared, prepare
-from ollama_sync.app.retire import previous_service, retire, running_pid, unretire
+from ollama_sync.app.retire import others_of_ours, previous_service, retire, running_pid, unretire
 from ollama_sync.core.environment import render_environment
 from ollama_sync.core.findings import has_errors
 from ollama_sync.core.observation import ServiceState
@@ -169,7 +169,9 @@ def _conflict(tx: Transaction, env: dict[str, str], live: ServiceState | None,
     pids = [live.pid if live is not None else None]
     if previous is not None:
         pids.append(running_pid(tx.ctx, previous.target))
-    return find_conflict(tx.ctx, tx.target, declared_address(env), process_tree(pids))
+    skip = [tx.target] + ([previous.target] if previous is not None else [])
+    return find_conflict(tx.ctx, tx.target, declared_address(env), process_tree(pids),
+                         others_of_ours(tx.ctx, tx.store, skip))
 
 
 def _retire(tx: Transaction, previous: Previous | None) -> Generation | None:
