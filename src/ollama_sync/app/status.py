@@ -6,6 +6,7 @@ First finishes or undoes a transaction a killed `apply` left behind (app/apply.r
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from ollama_sync.app.watch_log import WatchRecord, last_watch_result
 from ollama_sync.core import catalog
 from ollama_sync.core.drift import SettingRow, all_in_sync, drift_lines, drift_table, unread
 from ollama_sync.core.exit_status import explain_exit_status, is_failure
+from ollama_sync.core.file_env import HOMEBREW_ENV_FILE, parse_env_file
 from ollama_sync.core.hostport import binds_all_interfaces
 from ollama_sync.core.network import AddressKind
 from ollama_sync.core.observation import RunState
@@ -36,6 +38,7 @@ class StatusResult:
     rows: tuple[SettingRow, ...]
     recovered: str | None = None  # what was done about an interrupted apply
     watch: WatchRecord | None = None  # the newest run of the watcher (`watch --install`), if it ever ran
+    homebrew_env: tuple[str, tuple[str, ...]] | None = None  # Homebrew's env file for `brew services` ollama
     memory: tuple[LiveCheck, ...] = ()  # loaded models: /api/ps beside memory's estimate
     recovery_error: str | None = None  # why an interrupted apply could not be finished or undone (exit 1)
 
@@ -114,8 +117,13 @@ class StatusResult:
 
     def warnings(self) -> list[str]:
         """What does not make status fail but deserves attention: declared variables the server does not read."""
-        return [f"{name} is declared but this server does not read it (absent from its `server config`): it has "
-                "no effect" for name in unread(self.rows)]
+        found = [f"{name} is declared but this server does not read it (absent from its `server config`): it has "
+                 "no effect" for name in unread(self.rows)]
+        if self.homebrew_env is not None:
+            path, names = self.homebrew_env
+            found.append(f"{path} feeds Homebrew's `brew services` Ollama on every start (sets "
+                         f"{', '.join(names) or 'nothing'}): a second server for the same port when it runs")
+        return found
 
     def service_json(self) -> dict[str, Any]:
         """The `service` object of the JSON document."""
@@ -155,7 +163,7 @@ def status(ctx: Context, *, progress: Progress | None = None) -> StatusResult:
 
         running = parse_version(obs.api_version or "")
         result = replace(result, memory=live_checks(ctx, prepared, obs.loaded, running))
-    return result
+    return replace(result, homebrew_env=homebrew_env(ctx))
 
 
 def status_from(prepared: Prepared, obs: Observation, recovered: str | None = None,
@@ -174,3 +182,14 @@ def _recover(ctx: Context, progress: Progress | None, declared: Target) -> str |
 
     done = recover(ctx, progress=progress, declared=declared)
     return None if done is None else done.message
+
+
+def homebrew_env(ctx: Context) -> tuple[str, tuple[str, ...]] | None:
+    """Homebrew's env file for the Ollama service (Homebrew ≥ 6.0.15), and the variables it sets."""
+
+    path = posixpath.join(ctx.machine.home, HOMEBREW_ENV_FILE)
+    text = ctx.files.read_text(path)
+    if text is None:
+        return None
+    return path, tuple(sorted(parse_env_file(text)[0]))
+
