@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ollama_sync.app.context import Context, GlobalOptions
-from ollama_sync.core.paths import Machine
+from ollama_sync.core.target import Machine
 from tests.fakes import FakeRunner
 
 REPO = Path(__file__).resolve().parent.parent

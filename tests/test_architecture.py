@@ -67,3 +67,9 @@ def test_imports_point_inward(layer: str, forbidden: tuple[str, ...]) -> None:
 def test_no_grab_bag_modules() -> None:
     names = {p.stem for p in PACKAGE.rglob("*.py")}
     assert not names & {"utils", "util", "common", "helpers", "misc"}
+
+
+@pytest.mark.parametrize("layer", ["core", "system", "app", "cli"])
+def test_module_names_are_unique_within_a_layer(layer: str) -> None:
+    stems = [p.stem for p in modules(layer) if p.stem != "__init__"]
+    assert sorted(stems) == sorted(set(stems)), f"two {layer} modules share a name: {stems}"

@@ -12,7 +12,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ollama_sync.core.findings import Location
 
 
 class OllamaSyncError(Exception):
@@ -28,23 +31,6 @@ class OllamaSyncError(Exception):
     def render(self) -> str:
         """The text shown to the user: the message, then the hint on its own line."""
         return self.message if not self.hint else f"{self.message}\n  hint: {self.hint}"
-
-
-@dataclass(frozen=True)
-class Location:
-    """A place in a source file; line and column are 1-based, None when unknown."""
-
-    file: str
-    line: int | None = None
-    col: int | None = None
-
-    def __str__(self) -> str:
-        parts = [self.file]
-        if self.line is not None:
-            parts.append(str(self.line))
-            if self.col is not None:
-                parts.append(str(self.col))
-        return ":".join(parts)
 
 
 class ConfigError(OllamaSyncError):

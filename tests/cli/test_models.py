@@ -17,9 +17,9 @@ from ollama_sync.app.context import Context, GlobalOptions
 from ollama_sync.app.declaration import load
 from ollama_sync.app.models import SyncOptions, pull_with_retries, sync_models
 from ollama_sync.cli import run
-from ollama_sync.core.modelset import compare_models, model_key
+from ollama_sync.core.models import compare_models, model_key
 from ollama_sync.errors import Unreachable, Unsupported, UsageError
-from ollama_sync.system.model_pull import OllamaModelClient, Progress, PullFailed
+from ollama_sync.system.models import OllamaModelClient, Progress, PullFailed
 from tests.standin import STANDIN
 
 

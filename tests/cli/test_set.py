@@ -145,10 +145,10 @@ def test_eval_nix_and_cross_check_agree_on_the_reference(nix_setup: Path,
 def test_cross_check_reports_what_only_nix_evaluates(nix_setup: Path, capsys: pytest.CaptureFixture[str]) -> None:
     shutil.copy(FIXTURES / "nix" / "unevaluated.nix", nix_setup.parent / "reference-setup.nix")
     shutil.copy(FIXTURES / "nix" / "imported.nix", nix_setup.parent / "imported.nix")
-    assert cli(nix_setup, "check", "--cross-check") == 0
+    assert cli(nix_setup, "check", "--cross-check") == 1  # an unread port is an error: where does it listen?
     out = capsys.readouterr().out
     assert "info[nix-cross-check] port: only Nix evaluated it (= 11434)" in out
-    assert "warning[nix-unevaluated] port is not read" in out
+    assert "error[nix-unevaluated] port is not read" in out
 
 
 def test_cross_check_needs_a_nix_declaration(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,13 +10,13 @@ import pytest
 
 from ollama_sync.app.context import Context, GlobalOptions
 from ollama_sync.app.doctor import doctor
-from ollama_sync.app.render import render_file
+from ollama_sync.app.prepare import prepare
 from ollama_sync.app.status import status
 from ollama_sync.app.watch import run_once
 from ollama_sync.cli import run
 from ollama_sync.cli.status_view import blocks, print_plain, print_rich, status_json, verdict
 from ollama_sync.core.drift import Mark
-from ollama_sync.core.paths import Machine
+from ollama_sync.core.target import Machine
 from tests.conftest import require_shared
 from tests.fakes import FakeRunner, completed
 
@@ -40,7 +40,7 @@ def sandbox(tmp_path: Path) -> tuple[Path, Path, str]:
     """A config, a root, and the rendered plist written under the root (as apply would have)."""
     config = write_config(tmp_path, 11434)
     root = tmp_path / "root"
-    prepared = render_file(Context(GlobalOptions(config=str(config), root=str(root))))
+    prepared = prepare(Context(GlobalOptions(config=str(config), root=str(root))))
     target = prepared.rendered.target
     assert prepared.rendered.content is not None
     real = root / target.path.lstrip("/")
@@ -119,7 +119,7 @@ def live(tmp_path: Path) -> tuple[Context, FakeRunner, int]:
     runner.add(["/opt/homebrew/bin/ollama", "--version"], completed([], 0, "ollama version is 0.12.3\n"))
     ctx = Context(GlobalOptions(config=str(config)), environ={"PATH": "/nowhere"}, runner=runner,
                   machine_override=machine)
-    prepared = render_file(ctx)
+    prepared = prepare(ctx)
     target = prepared.rendered.target
     assert prepared.rendered.content is not None and target.log_path is not None
     ctx.files.write_atomic(target.path, prepared.rendered.content)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from ollama_sync.app.context import Context, GlobalOptions
 from ollama_sync.app.doctor import doctor
-from ollama_sync.app.render import render_file
+from ollama_sync.app.prepare import prepare
 from ollama_sync.app.status import status
 from ollama_sync.cli.status_view import status_json
-from ollama_sync.core.paths import Machine
+from ollama_sync.core.target import Machine
 from ollama_sync.system.systemctl_parse import SHOW_PROPERTIES
 from tests.conftest import REPO
 from tests.fakes import FakeRunner, completed
@@ -41,7 +41,7 @@ def test_killed_unit_and_its_journal(tmp_path: Path) -> None:
     runner.add(journal, completed(journal, 0, JOURNAL.replace("PORT", str(port))))
     ctx = Context(GlobalOptions(config=str(config)), environ={"PATH": "/nowhere"}, runner=runner,
                   machine_override=machine)
-    prepared = render_file(ctx)
+    prepared = prepare(ctx)
     assert prepared.rendered.content is not None
     ctx.files.write_atomic(prepared.rendered.target.path, prepared.rendered.content)
 

@@ -13,7 +13,7 @@ from ollama_sync.app.context import Context, GlobalOptions
 from ollama_sync.app.watch import run_once, watch_foreground, watchfiles_batches
 from ollama_sync.app.watch_log import KEEP_RECORDS, last_watch_result, read_records
 from ollama_sync.cli import run
-from ollama_sync.core.paths import Machine
+from ollama_sync.core.target import Machine
 from ollama_sync.errors import ConfigError
 from tests.fakes import FakeRunner, completed
 

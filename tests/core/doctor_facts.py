@@ -8,14 +8,14 @@ from typing import Any
 from ollama_sync.core.doctor.diagnose import DoctorFacts
 from ollama_sync.core.drift import drift_table
 from ollama_sync.core.environment import render_environment
-from ollama_sync.core.facts import RunState, ServerConfig, ServiceState
 from ollama_sync.core.file_env import FileEnv
 from ollama_sync.core.hostport import parse_host
+from ollama_sync.core.machine_facts import Account, PathStat
 from ollama_sync.core.network import Address, AddressKind, Probe, TailscaleSelf
-from ollama_sync.core.observed import Account, PathStat
-from ollama_sync.core.paths import Target
+from ollama_sync.core.observation import RunState, ServerConfig, ServiceState
 from ollama_sync.core.render.launchd import render_plist
 from ollama_sync.core.settings import Backend, Declaration, OllamaSettings, Scope
+from ollama_sync.core.target import Target
 from ollama_sync.core.version import v
 
 TARGET = Target(Backend.LAUNCHD, "/Users/alice/Library/LaunchAgents/com.github.ollama.plist", "com.github.ollama",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ollama_sync.core.environment import render_environment
-from ollama_sync.core.paths import Target
 from ollama_sync.core.render import Rendered, render
 from ollama_sync.core.settings import Backend, Declaration, OllamaSettings, Scope
+from ollama_sync.core.target import Target
 
 SOURCE = "/Users/jeridf/.config/ollama-sync/config.toml"
 

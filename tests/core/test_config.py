@@ -10,9 +10,10 @@ from ollama_sync.app.context import Context, GlobalOptions
 from ollama_sync.app.declaration import config_path, load
 from ollama_sync.cli import run
 from ollama_sync.core.config import EvalMode, parse_config
-from ollama_sync.core.paths import Machine
+from ollama_sync.core.findings import Location
 from ollama_sync.core.settings import Backend, Scope, UnitMode
-from ollama_sync.errors import ConfigError, Location
+from ollama_sync.core.target import Machine
+from ollama_sync.errors import ConfigError
 
 PATH = "/etc/ollama-sync/config.toml"
 

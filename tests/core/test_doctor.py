@@ -10,11 +10,11 @@ import pytest
 from ollama_sync.core.doctor.diagnose import DoctorFacts, LogNote, diagnose
 from ollama_sync.core.drift import drift_table
 from ollama_sync.core.environment import render_environment
-from ollama_sync.core.facts import RunState, ServerConfig, ServiceState
 from ollama_sync.core.file_env import FileEnv
 from ollama_sync.core.findings import Severity
+from ollama_sync.core.machine_facts import Account, ManagerJob, OllamaProcess, PathStat, ServerKind
 from ollama_sync.core.network import Address, AddressKind, Listener
-from ollama_sync.core.observed import Account, ManagerJob, OllamaProcess, PathStat, ServerKind
+from ollama_sync.core.observation import RunState, ServerConfig, ServiceState
 from ollama_sync.core.settings import Backend, Declaration, OllamaSettings, Scope
 from tests.core.doctor_facts import CHAIN, LAN, LOOPBACK, MODELS, TARGET, healthy, probe
 

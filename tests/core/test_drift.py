@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ollama_sync.core.drift import Mark, all_in_sync, drift_table, setting_key
 from ollama_sync.core.environment import render_environment
-from ollama_sync.core.facts import ServerConfig
+from ollama_sync.core.observation import ServerConfig
 from ollama_sync.core.settings import Declaration, OllamaSettings
 
 DECL = Declaration(OllamaSettings(host="0.0.0.0", port=11434, num_parallel=4, keep_alive="2h",

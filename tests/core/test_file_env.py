@@ -8,11 +8,11 @@ import pytest
 from supervisor.datatypes import dict_of_key_value_pairs
 
 from ollama_sync.core.file_env import program_env, read_file_env
-from ollama_sync.core.paths import Target
 from ollama_sync.core.render.launchd import render_plist
 from ollama_sync.core.render.supervisord import render_program
 from ollama_sync.core.render.systemd import render_unit
 from ollama_sync.core.settings import Backend, Scope
+from ollama_sync.core.target import Target
 
 ENV = {"OLLAMA_HOST": "0.0.0.0:11434", "OLLAMA_ORIGINS": "https://a.example,https://b.example",
        "OLLAMA_MODELS": "/Volumes/My Disk/models", "WEIRD": "50% off, \"quoted\""}

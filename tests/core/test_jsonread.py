@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from ollama_sync.cli import run
+from ollama_sync.core.findings import Location
 from ollama_sync.core.jsonread import parse_json
 from ollama_sync.core.options import build_settings
-from ollama_sync.errors import ConfigError, Location
+from ollama_sync.errors import ConfigError
 
 DOC = """{"service": {"label": "com.github.ollama"},
   "ollama": {"port": 11434, "models": ["a", "b"],

@@ -7,10 +7,11 @@ import sys
 
 import pytest
 
+from ollama_sync.core.findings import Location
 from ollama_sync.core.nix.evaluate import Scalar
 from ollama_sync.core.nix.read import read_nix_text
 from ollama_sync.core.options import SourceValue, build_settings
-from ollama_sync.errors import ConfigError, Location
+from ollama_sync.errors import ConfigError
 from tests.conftest import FIXTURES, REPO
 
 NIX = FIXTURES / "nix"
@@ -123,9 +124,18 @@ def test_unevaluated_expressions_become_findings_never_guesses(expr: str, reason
                   f"    enable = true;\n    port = {expr};\n  }};\n}}\n")
     assert plain(result.table) == {"enable": True}
     [finding] = result.findings
-    assert finding.code == "nix-unevaluated" and finding.severity.value == "warning"
+    # port decides where the server listens: not read is an error (nothing is planned), never the default
+    assert finding.code == "nix-unevaluated" and finding.severity.value == "error"
     assert finding.location is not None and finding.location.line == 5
     assert reason in finding.message and finding.message.startswith("port is not read")
+    assert "--eval nix" in finding.hint
+
+
+def test_an_unread_option_that_does_not_decide_listening_is_a_warning() -> None:
+    result = read("{ config, ... }: { custom.services.ollama = { enable = true; kvCacheType = config.x; }; }")
+    [finding] = result.findings
+    assert finding.severity.value == "warning" and finding.message.startswith("kvCacheType is not read")
+    assert result.unreadable == frozenset({"kvCacheType"})
 
 
 def test_cycles_are_findings_not_crashes() -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from ollama_sync.core.environment import render_environment
+from ollama_sync.core.findings import Location
 from ollama_sync.core.options import OPTIONS, Kind, all_names, build_settings, find_option
 from ollama_sync.core.settings import OllamaSettings
 from ollama_sync.core.tomlread import parse_toml
-from ollama_sync.errors import ConfigError, Location
+from ollama_sync.errors import ConfigError
 
 FILE = "decl.toml"
 

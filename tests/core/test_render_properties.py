@@ -15,9 +15,9 @@ from xml.parsers.expat import ExpatError
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from ollama_sync.core.paths import Target
 from ollama_sync.core.render import MARKER, Rendered, launchd, render, systemd
 from ollama_sync.core.settings import Backend, OllamaSettings
+from ollama_sync.core.target import Target
 from tests.core import systemd_syntax
 from tests.core.render_cases import SOURCE, TARGETS, declaration, render_with
 from tests.core.render_strategies import any_names, names, values

@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import pytest
 
+from ollama_sync.core.findings import Location
 from ollama_sync.core.render import MARKER, is_ours, launchd, render, systemd
 from ollama_sync.core.settings import Declaration, OllamaSettings
-from ollama_sync.errors import Location
 from tests.core import systemd_syntax
 from tests.core.render_cases import TARGETS, render_with
 

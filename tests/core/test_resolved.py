@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ollama_sync.core.facts import ServerConfig
+from ollama_sync.core.observation import ServerConfig
 from ollama_sync.core.resolved import MAX_DURATION_NS, duration_ns, parse_go_duration, server_agrees
 from ollama_sync.system.server_log import parse_server_config
 from tests.conftest import require_shared

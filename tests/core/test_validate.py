@@ -14,13 +14,12 @@ import pytest
 
 import ollama_sync.core.validate as validate_module
 from ollama_sync.core import catalog
-from ollama_sync.core.findings import Finding, Severity
+from ollama_sync.core.findings import Finding, Location, Severity
 from ollama_sync.core.options import build_settings
 from ollama_sync.core.settings import Declaration
 from ollama_sync.core.tomlread import parse_toml
 from ollama_sync.core.validate import validate
 from ollama_sync.core.version import v
-from ollama_sync.errors import Location
 
 FILE = "decl.toml"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ollama_sync.core.facts import ServerConfig
+from ollama_sync.core.observation import ServerConfig
 from ollama_sync.core.verify import (
     ApiAnswer,
     View,

@@ -6,8 +6,12 @@ import os
 import plistlib
 import subprocess
 from pathlib import Path
+from xml.etree import ElementTree
 
-from ollama_sync.core.paths import Machine
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from ollama_sync.core.render import is_ours
 from ollama_sync.core.render.watcher import (
     Watcher,
@@ -17,6 +21,7 @@ from ollama_sync.core.render.watcher import (
     watcher_name,
 )
 from ollama_sync.core.settings import Backend, Scope
+from ollama_sync.core.target import Machine
 from tests.conftest import require_tool
 
 MACHINE = Machine("Darwin", "/Users/alice", 501, "alice", "/Users/alice/Library/Application Support/ollama-sync")
@@ -60,6 +65,34 @@ def test_xml_comment_never_holds_a_double_dash() -> None:
     comment = data.split(b"<!--", 1)[1].split(b"-->", 1)[0]
     assert b"--" not in comment
     plistlib.loads(data)
+
+
+@pytest.mark.parametrize("source", ["/tmp/a---b.toml", "/tmp/ends-with-", "/tmp/-", "/tmp/x\x01y\nz.toml",
+                                    "/tmp/\ud800.toml", "/tmp/]]>&<.toml", "/tmp/\ufffe\x7f.nix"])
+def test_marker_comment_is_valid_xml_for_awkward_paths(source: str) -> None:
+    (data,) = render_watcher(watcher(Backend.LAUNCHD), source)
+    assert plistlib.loads(data)["Label"] == "com.github.ollama.watch"
+    comment = data.split(b"<!--", 1)[1].split(b"-->", 1)[0].decode()
+    assert "\n" not in comment and comment.isprintable()
+
+
+@settings(max_examples=300)
+@given(st.text())
+def test_marker_comment_is_valid_xml_for_any_path(source: str) -> None:
+    (data,) = render_watcher(watcher(Backend.LAUNCHD), source)
+    document = ElementTree.fromstring(data)  # expat: a '--' or a control character in a comment is an error
+    assert document.tag == "plist"
+    assert is_ours(data)
+    path_unit, service_unit = render_watcher(watcher(Backend.SYSTEMD), source)
+    assert path_unit.decode().split("\n", 1)[0].startswith("# Managed by ollama-sync")
+    assert service_unit.decode().count("\n[Unit]\n") == 1
+
+
+def test_agent_loads_in_background_sessions_too() -> None:
+    (data,) = render_watcher(watcher(Backend.LAUNCHD), PATHS[0])
+    assert "Background" in plistlib.loads(data)["LimitLoadToSessionType"]
+    (daemon,) = render_watcher(watcher(Backend.LAUNCHD, scope=Scope.SYSTEM), PATHS[0])
+    assert "LimitLoadToSessionType" not in plistlib.loads(daemon)
 
 
 def test_units_verify(tmp_path: Path) -> None:

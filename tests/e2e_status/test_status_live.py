@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from ollama_sync.app.context import Context, GlobalOptions
-from ollama_sync.app.render import render_file
+from ollama_sync.app.prepare import prepare
 from ollama_sync.cli import run
 from tests.supervisor_harness import Supervisord, fake_ollama, free_port, supervisord  # noqa: F401  (fixtures)
 
@@ -42,7 +42,7 @@ def start(sv: Supervisord, config: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     """Render the program section into supervisord's include folder and let supervisord start it."""
     for name, value in sv.environ().items():
         monkeypatch.setenv(name, value)
-    prepared = render_file(Context(GlobalOptions(config=str(config))))
+    prepared = prepare(Context(GlobalOptions(config=str(config))))
     target = prepared.rendered.target
     assert prepared.rendered.content is not None and target.log_path is not None
     Path(target.log_path).parent.mkdir(parents=True, exist_ok=True)

@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from ollama_sync.core.paths import Target
 from ollama_sync.core.settings import Backend, Scope
+from ollama_sync.core.target import Target
 from ollama_sync.system.files import Files
 from ollama_sync.system.ollama_api import OllamaApi
 from ollama_sync.system.server_log import parse_server_config
-from ollama_sync.system.supervisorctl import SupervisorManager
+from ollama_sync.system.supervisord import SupervisorManager
 from tests.standin import install_fake_ollama
 from tests.supervisor_harness import Supervisord, free_port, running_supervisord
 
@@ -70,7 +70,7 @@ class Setup:
 
     def manager(self) -> SupervisorManager:
         """A SupervisorManager talking to this supervisord (for the manager's view)."""
-        from ollama_sync.core.paths import Machine  # noqa: PLC0415
+        from ollama_sync.core.target import Machine  # noqa: PLC0415
 
         machine = Machine("Linux", str(self.home), os.getuid(), "test", str(self.state))
         from ollama_sync.system.runner import SubprocessRunner  # noqa: PLC0415

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ollama_sync.core.paths import Target
+from ollama_sync.core.target import Target
 from ollama_sync.system.runner import SubprocessRunner
 from tests.conftest import IN_CI, require_tool
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ollama_sync.core.facts import RunState
-from ollama_sync.core.paths import Machine, Target
+from ollama_sync.core.observation import RunState
 from ollama_sync.core.settings import Backend, Scope
+from ollama_sync.core.target import Machine, Target
 from ollama_sync.errors import CommandError, OllamaSyncError
 from ollama_sync.system.files import Files
 from ollama_sync.system.launchctl import LaunchdManager

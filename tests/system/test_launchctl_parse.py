@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ollama_sync.core.facts import RunState
+from ollama_sync.core.observation import RunState
 from ollama_sync.system.launchctl_errors import explain_exit
 from ollama_sync.system.launchctl_parse import (
     ListedJob,
@@ -109,6 +109,19 @@ def test_print_values_with_odd_text() -> None:
 ])
 def test_run_state(state: str, pid: int | None, last_exit: int | None, expected: RunState) -> None:
     assert run_state(state, pid, last_exit) is expected
+
+
+@pytest.mark.parametrize(("state", "pid", "exit_line", "loop"), [
+    ("spawn scheduled", None, "last exit code = 1", True),
+    ("spawn scheduled", None, "last exit code = 0", False),  # a polite exit respawned: not a crash
+    ("spawn scheduled", None, "last exit code = (never exited)", False),
+    ("running", "pid = 42", "last exit code = 1", False),  # up again after an earlier failure
+])
+def test_crash_loop_from_print(state: str, pid: str | None, exit_line: str, loop: bool) -> None:
+    text = f"gui/501/x = {{\n\tstate = {state}\n\truns = 7\n\t{pid or 'program = /x'}\n\t{exit_line}\n}}\n"
+    facts = service_state(parse_print(text), domain="gui/501", enabled=True)
+    assert (facts.crash_loop, facts.runs) == (loop, 7)
+    assert ("after 7 runs" in facts.crash_reason) is loop
 
 
 def test_print_disabled() -> None:

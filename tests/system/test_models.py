@@ -48,7 +48,7 @@ def test_no_models_folder_is_no_models(tmp_path: Path) -> None:
 
 def test_model_info_is_cached_by_blob_and_reused(tmp_path: Path) -> None:
     from ollama_sync.system.files import Files  # noqa: PLC0415
-    from ollama_sync.system.model_info_cache import cached_model_info  # noqa: PLC0415
+    from ollama_sync.system.models import cached_model_info  # noqa: PLC0415
     from tests.gguf_models import QWEN25_7B, write_gguf  # noqa: PLC0415
 
     source = tmp_path / "q.gguf"

@@ -73,3 +73,63 @@ def test_real_module_evaluation_with_stub_arguments(tmp_path: Path) -> None:
     value = Nix(SubprocessRunner()).eval_module(str(module), [("custom", "services", "ollama"), ("services", "ollama")])
     assert value.path == ("services", "ollama")
     assert value.value == {"enable": True, "port": 1, "models": "/m"}
+
+
+NESTED = """{ config, lib, pkgs, ... }: {
+  services.ollama = lib.mkMerge [
+    { enable = true; package = pkgs.ollama; environmentVariables.A = "1"; }
+    (lib.mkIf true (lib.mkMerge [
+      { environmentVariables.B = "2"; port = lib.mkDefault 1; }
+      (lib.mkIf false { environmentVariables.C = "3"; })
+      { environmentVariables = lib.mkMerge [ { D = "4"; } (lib.mkIf false { E = "5"; }) ]; }
+    ]))
+    { port = lib.mkForce 7; loadModels = [ "a" ]; }
+    { loadModels = [ "b" ]; host = lib.mkIf false "x"; }
+    (lib.mkIf false { enable = false; })
+  ];
+}
+"""
+
+
+@pytest.mark.usefixtures("nix_env")
+def test_nested_mkmerge_mkif_merge_as_the_module_system_does(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # Worked out by hand with lib/modules.nix's rules (dischargeProperties, filterOverrides): every
+    # mkIf true/mkMerge level is flattened, false ones vanish at any depth, mkForce (50) beats mkDefault
+    # (1000), listOf definitions are concatenated. Checked once against the real nixpkgs lib's
+    # evalModules (nix-community/nixpkgs.lib de42d442, freeform attrsOf anything): same values.
+    monkeypatch.setenv("NIX_PATH", "")
+    module = tmp_path / "host.nix"
+    module.write_text(NESTED)
+    value = Nix(SubprocessRunner()).eval_module(str(module), [("services", "ollama")])
+    assert value.lib == "stub"
+    assert value.value == {"enable": True, "port": 7, "loadModels": ["a", "b"],
+                           "environmentVariables": {"A": "1", "B": "2", "D": "4"}}
+
+
+@pytest.mark.usefixtures("nix_env")
+def test_mkif_false_set_at_the_path_is_absent_not_an_error(tmp_path: Path) -> None:
+    module = tmp_path / "host.nix"
+    module.write_text("{ lib, ... }: { custom.services.ollama = lib.mkIf false { enable = true; };\n"
+                      "  services.ollama = lib.mkMerge [ (lib.mkIf false { port = 1; }) { enable = true; } ]; }\n")
+    value = Nix(SubprocessRunner()).eval_module(str(module), [("custom", "services", "ollama"),
+                                                              ("services", "ollama")])
+    assert value.path == ("services", "ollama") and value.value == {"enable": True}
+
+
+@pytest.mark.parametrize(("body", "message", "hint"), [
+    ('services.ollama = lib.mkMerge [ { port = 1; } { port = 2; } ];',
+     "The option `services.ollama.port' has conflicting definition values: 1 and 2", "lib.mkForce"),
+    ('services.ollama.enable = lib.mkIf "yes" true;', "mkIf called with a non-Boolean condition",
+     "must be true or false"),
+    ("services.ollama.enable = config.networking.hostName == \"gpu\";", "attribute 'networking' missing",
+     "point `source` at the flake"),
+])
+@pytest.mark.usefixtures("nix_env")
+def test_evaluation_errors_say_what_to_do(tmp_path: Path, body: str, message: str, hint: str) -> None:
+    module = tmp_path / "host.nix"
+    module.write_text(f"{{ config, lib, ... }}: {{ {body} }}\n")
+    with pytest.raises(ConfigError) as err:
+        Nix(SubprocessRunner()).eval_module(str(module), [("services", "ollama")])
+    assert message in str(err.value) and hint in err.value.hint
+    assert "--eval static" not in err.value.hint  # the other mode would guess; the fix is in the file

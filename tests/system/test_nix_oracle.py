@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from ollama_sync.core.nix.read import read_nix_text
-from ollama_sync.core.options import IGNORED_NIX_OPTIONS, SourceValue
+from ollama_sync.core.options import BUILD_ONLY_NIX_OPTIONS, SourceValue
 from ollama_sync.system.nix import Nix
 from ollama_sync.system.runner import SubprocessRunner
 from tests.conftest import FIXTURES
@@ -51,7 +51,7 @@ def test_static_reader_equals_nix_wherever_it_claims_a_value(file: Path) -> None
     evaluated = Nix(SubprocessRunner()).eval_module(str(file), PATHS)
     assert evaluated.path == static.attribute
     table = {k: v for k, v in _plain(static.table).items()  # type: ignore[union-attr]
-             if k not in IGNORED_NIX_OPTIONS}  # Nix's evaluation leaves out options that configure Nix
+             if k not in BUILD_ONLY_NIX_OPTIONS}  # Nix's evaluation leaves out options that configure Nix
     compared = _claims(table, evaluated.value, ".".join(static.attribute))
     assert compared >= 2, "the corpus file should give the reader something to evaluate"
     unevaluated = {f.message.split(" is not read")[0] for f in static.findings if f.code == "nix-unevaluated"}

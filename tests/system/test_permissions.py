@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ollama_sync.core.observed import Access, Account, blocking_ancestor, can_access
+from ollama_sync.core.machine_facts import Access, Account, blocking_ancestor, can_access
 from ollama_sync.system import permissions
 from ollama_sync.system.files import Files
 from tests.conftest import IN_CI

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ollama_sync.core.facts import RunState
-from ollama_sync.core.paths import Machine, Target
+from ollama_sync.core.observation import RunState
 from ollama_sync.core.settings import Backend, Scope
+from ollama_sync.core.target import Machine, Target
 from ollama_sync.errors import CommandError
 from ollama_sync.system.files import Files
 from ollama_sync.system.runner import Completed
@@ -99,7 +99,7 @@ def test_state_reads_show(manager: SystemdManager, fake_runner: FakeRunner, user
     state = manager.state(user_unit)
     assert fake_runner.calls == [argv]
     assert PROPS == ("ActiveState,SubState,MainPID,ExecMainStatus,ExecMainCode,UnitFileState,Environment,"
-                     "LoadState,NRestarts")
+                     "LoadState,NRestarts,Result")
     assert state.state is RunState.RUNNING and state.enabled is True and state.domain == "user"
     assert state.environment is not None and ("OLLAMA_MODELS", "/Volumes/My Models/ollama") in state.environment
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from ollama_sync.core.facts import RunState
-from ollama_sync.core.paths import Machine, resolve_target
+from ollama_sync.core.observation import RunState
 from ollama_sync.core.render.systemd import render_unit
 from ollama_sync.core.settings import Backend, ServiceOptions
+from ollama_sync.core.target import Machine, resolve_target
 from ollama_sync.system.files import Files
 from ollama_sync.system.runner import SubprocessRunner
 from ollama_sync.system.server_log import parse_server_config

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ollama_sync.core.facts import RunState
+from ollama_sync.core.observation import RunState
 from ollama_sync.system.systemctl_parse import (
     failure_hint,
     is_manager_unreachable,
@@ -52,6 +52,26 @@ def test_recorded_states(name: str, run: RunState, last_exit: int | None, enable
     state = service_state(parse_show(show(name)), domain="user")
     assert (state.state, state.pid, state.last_exit, state.enabled) == (run, None, last_exit, enabled)
     assert words in state.detail
+
+
+@pytest.mark.parametrize(("name", "loop", "runs"), [
+    ("crashloop", True, 0), ("crashloop-fast", True, 4), ("ollama", False, 0), ("exits3", False, 0),
+    ("stopped", False, 0),
+])
+def test_recorded_crash_loops_and_run_counts(name: str, loop: bool, runs: int | None) -> None:
+    state = service_state(parse_show(show(name)), domain="user")
+    assert (state.crash_loop, state.runs) == (loop, runs)
+    if loop:
+        assert "auto-restart" in state.crash_reason and "status" in state.crash_reason
+    else:
+        assert state.crash_reason == ""
+
+
+def test_start_limit_hit_is_a_crash_loop() -> None:
+    text = "ActiveState=failed\nSubState=failed\nResult=start-limit-hit\nExecMainCode=1\nExecMainStatus=1\n"
+    state = service_state(parse_show(text), domain="user")
+    assert state.crash_loop and "status 1" in state.crash_reason
+    assert not service_state(parse_show(text.replace("start-limit-hit", "exit-code")), domain="user").crash_loop
 
 
 def test_empty_and_single_environment() -> None:

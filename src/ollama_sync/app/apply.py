@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, NamedTuple
 from ollama_sync.app.context import Context
 from ollama_sync.app.prepare import Prepared, prepare
 from ollama_sync.core.environment import render_environment
-from ollama_sync.core.facts import ServiceState
 from ollama_sync.core.findings import has_errors
-from ollama_sync.core.paths import Target
+from ollama_sync.core.observation import ServiceState
 from ollama_sync.core.plan import Plan, StepKind, has_process, make_plan
 from ollama_sync.core.settings import Backend
+from ollama_sync.core.target import Target
 from ollama_sync.errors import LockTimeout, OllamaSyncError
 from ollama_sync.system.service import ServiceManager, manager_for
 from ollama_sync.system.state import StateStore, sha256

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
 
-from ollama_sync.core.paths import Machine
+from ollama_sync.core.target import Machine
 from ollama_sync.system.files import Files
 
 if TYPE_CHECKING:
@@ -54,8 +54,11 @@ class Context:
 
     @cached_property
     def user_files(self) -> Files:
-        """Paths the user names (config, declaration sources): read as given, relative to the cwd."""
-        return Files(None)
+        """Paths the user names (config, declaration sources): read as given, relative to the cwd.
+
+        Writes follow a symlinked file to its target (a declaration kept in a dotfiles repository).
+        """
+        return Files(None, follow_symlinks=True)
 
     @cached_property
     def machine(self) -> Machine:

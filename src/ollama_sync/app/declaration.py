@@ -8,11 +8,11 @@ from typing import NamedTuple
 
 from ollama_sync.app.context import Context
 from ollama_sync.core.config import ToolConfig, parse_config
-from ollama_sync.core.findings import Finding
+from ollama_sync.core.findings import Finding, Location
 from ollama_sync.core.options import SourceValue, build_settings
 from ollama_sync.core.settings import Declaration
 from ollama_sync.core.tomlread import parse_toml
-from ollama_sync.errors import ConfigError, Location
+from ollama_sync.errors import ConfigError
 
 
 class Loaded(NamedTuple):
@@ -76,7 +76,10 @@ def resolve_source(config: ToolConfig) -> str:
 
 def read_source(ctx: Context, config: ToolConfig, source: str
                 ) -> tuple[dict[str, SourceValue], tuple[Finding, ...], tuple[str, ...]]:
-    """The option table from a declaration file, by its kind (.toml or .nix)."""
+    """The option table from a declaration file, by its kind (.toml or .nix); the kind is checked before reading."""
+    if not source.endswith((".nix", ".toml", ".json")):
+        raise ConfigError(f"cannot read a declaration from {source}: expected a .toml, .json or .nix file",
+                          location=_source_location(config), hint='source = "….nix", "….toml" or "….json"')
     text = ctx.user_files.read_text(source)
     if text is None:
         raise ConfigError(f"declaration not found: {source}", location=_source_location(config),
@@ -85,20 +88,17 @@ def read_source(ctx: Context, config: ToolConfig, source: str
         from ollama_sync.app.nixsource import read_nix  # noqa: PLC0415  # tree-sitter is imported lazily
 
         return read_nix(ctx, config, source, text)
-    if source.endswith((".toml", ".json")):
-        if source.endswith(".toml"):
-            doc = parse_toml(text, source)
-        else:
-            from ollama_sync.core.jsonread import parse_json  # noqa: PLC0415  # json only for .json
+    if source.endswith(".toml"):
+        doc = parse_toml(text, source)
+    else:
+        from ollama_sync.core.jsonread import parse_json  # noqa: PLC0415  # json only for .json
 
-            doc = parse_json(text, source)
-        table = doc.get("ollama")
-        if table is None or not isinstance(table.value, dict):
-            raise ConfigError(f"{source} has no [ollama] table", location=Location(source, 1),
-                              hint="put the settings under [ollama] (JSON: {\"ollama\": {…}})")
-        return dict(table.value), (), (config.path, source)
-    raise ConfigError(f"cannot read a declaration from {source}: expected a .toml, .json or .nix file",
-                      location=_source_location(config), hint='source = "….nix", "….toml" or "….json"')
+        doc = parse_json(text, source)
+    table = doc.get("ollama")
+    if table is None or not isinstance(table.value, dict):
+        raise ConfigError(f"{source} has no [ollama] table", location=Location(source, 1),
+                          hint="put the settings under [ollama] (JSON: {\"ollama\": {…}})")
+    return dict(table.value), (), (config.path, source)
 
 
 def _source_location(config: ToolConfig) -> Location:

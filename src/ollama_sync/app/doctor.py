@@ -17,7 +17,7 @@ from ollama_sync.app.prepare import Prepared, prepare
 from ollama_sync.app.status import StatusResult, status_from
 from ollama_sync.core.doctor.diagnose import DoctorFacts, LogNote, diagnose
 from ollama_sync.core.findings import Finding, has_errors, sort_findings
-from ollama_sync.core.observed import Account, ManagerJob
+from ollama_sync.core.machine_facts import Account, ManagerJob
 from ollama_sync.core.paths import models_path
 from ollama_sync.core.settings import Backend, Scope
 from ollama_sync.core.validate import validate

@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ollama_sync.app.context import Context
-from ollama_sync.core.findings import Finding, Severity, sort_findings
+from ollama_sync.core.findings import Finding, Location, Severity, sort_findings
 from ollama_sync.core.importing import ALL_KEYS, NIX_MODULE_KEYS, Imported, import_facts
 from ollama_sync.core.nix.snippet import render_nix_module
-from ollama_sync.core.paths import DROPIN_NAME, default_backend, resolve_target
+from ollama_sync.core.paths import DROPIN_NAME
 from ollama_sync.core.servicefile import ServiceFacts, read_plist, read_systemd
 from ollama_sync.core.settings import DEFAULT_LABEL, Backend, Scope, ServiceOptions
+from ollama_sync.core.target import default_backend, resolve_target
 from ollama_sync.core.validate import validate
-from ollama_sync.errors import ConfigError, Location, Unsupported, UsageError
+from ollama_sync.errors import ConfigError, Unsupported, UsageError
 
 
 class Format(StrEnum):

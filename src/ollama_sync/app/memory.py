@@ -10,7 +10,7 @@ from typing import Final
 from ollama_sync.app.context import Context
 from ollama_sync.app.prepare import Prepared, prepare
 from ollama_sync.core.environment import render_environment
-from ollama_sync.core.findings import Finding, Severity, sort_findings
+from ollama_sync.core.findings import Finding, Location, Severity, sort_findings
 from ollama_sync.core.memory.estimate import Era, Estimate, era_for, estimate
 from ollama_sync.core.memory.fit import Fit, HostMemory, Verdict, fit, loaded_together
 from ollama_sync.core.memory.model_info import ModelInfo, ModelInfoError, model_info
@@ -18,9 +18,9 @@ from ollama_sync.core.memory.rules import Effective, Requested, effective, reque
 from ollama_sync.core.paths import models_path
 from ollama_sync.core.settings import Declaration
 from ollama_sync.core.version import Version
-from ollama_sync.errors import Location, UsageError
+from ollama_sync.errors import UsageError
 from ollama_sync.system.gguf_header import GgufError, read_header
-from ollama_sync.system.models import InstalledModel, find_model, list_models
+from ollama_sync.system.models import InstalledModel, cached_model_info, find_model, list_models
 
 SWEEP_MIN: Final = 2048
 SWEEP_MAX: Final = 131072
@@ -35,8 +35,6 @@ def _read_uncached(blob: Path) -> ModelInfo:
 
 def info_reader(ctx: Context) -> InfoReader:
     """Model facts by blob, cached in the state directory (blobs are content-addressed)."""
-    from ollama_sync.system.model_info_cache import cached_model_info  # noqa: PLC0415
-
     state = ctx.machine.state_dir
     return lambda blob: cached_model_info(blob, ctx.files, state)
 

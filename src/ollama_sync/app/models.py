@@ -15,10 +15,10 @@ from typing import Final, Protocol
 from ollama_sync.app.context import Context
 from ollama_sync.core.environment import render_environment
 from ollama_sync.core.hostport import parse_host
-from ollama_sync.core.modelset import ModelDiff, compare_models
+from ollama_sync.core.models import ModelDiff, compare_models
 from ollama_sync.core.settings import Declaration
 from ollama_sync.errors import Unsupported, UsageError
-from ollama_sync.system.model_pull import ModelClient, OllamaModelClient, Progress, PullFailed
+from ollama_sync.system.models import ModelClient, OllamaModelClient, Progress, PullFailed
 from ollama_sync.system.ollama_api import OllamaApi, base_url
 
 ATTEMPTS: Final = 3

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 from ollama_sync.app.context import Context
 from ollama_sync.app.declaration import Loaded
 from ollama_sync.core.config import EvalMode, ToolConfig
-from ollama_sync.core.findings import Finding, Severity
+from ollama_sync.core.findings import Finding, Location, Severity
+from ollama_sync.core.nix.flavor import Flavor, detect, module_table
 from ollama_sync.core.nix.read import DEFAULT_ATTRIBUTES, NixRead, read_nix_text, split_attribute
 from ollama_sync.core.options import IGNORED_NIX_OPTIONS, SourceValue
-from ollama_sync.errors import ConfigError, Location, UsageError
+from ollama_sync.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
     from ollama_sync.system.nix import NixValue
@@ -26,17 +27,52 @@ def eval_mode(ctx: Context, config: ToolConfig) -> EvalMode:
 
 def read_nix(ctx: Context, config: ToolConfig, source: str, text: str
              ) -> tuple[Table, tuple[Finding, ...], tuple[str, ...]]:
-    """The option table at the configured attribute path of a .nix file."""
+    """The option table at the configured attribute path of a .nix file, in ollama-sync's terms.
+
+    The module the flavor names decides what the options mean (core/nix/flavor.py): NixOS's
+    services.ollama derives HOME, OLLAMA_MODELS and OLLAMA_HOST, home-manager's only OLLAMA_HOST, …
+    """
     files = (config.path, source)
     if eval_mode(ctx, config) is EvalMode.NIX:
         value = evaluate_with_nix(ctx, config, source)
+        assert value.path is not None  # evaluate_with_nix raises when no path was found
         static = _static_or_none(text, source, value.path)
-        return _table(value.value, static.table if static else {}, Location(source)), (), files
+        table = _table(value.value, static.table if static else {}, Location(source))
+        top = static.top if static is not None else frozenset()
+        merged = () if not value.lib else (Finding(
+            "nix-evaluated", Severity.INFO, f"evaluated with Nix; definitions merged by {_lib_name(value.lib)}",
+            "set OLLAMA_SYNC_NIXPKGS_LIB to a nixpkgs lib folder to merge with nixpkgs' own lib"
+            if value.lib == "stub" else "", Location(source)),)
+        return (*flavored(config, source, value.path, table, top=top, unreadable=frozenset(), findings=merged),
+                files)
     if is_flake(source):
         raise ConfigError(f"{source} is a flake: only Nix can evaluate it", location=Location(source),
                           hint="use --eval nix (or eval = \"nix\"), or point `source` at the host's module file")
     result = read_nix_text(text, source, config.attribute)
-    return result.table, result.findings, files
+    return (*flavored(config, source, result.attribute, result.table, top=result.top,
+                      unreadable=result.unreadable, findings=result.findings), files)
+
+
+def _lib_name(lib: str) -> str:
+    return "ollama-sync's stand-in for nixpkgs' lib (nixpkgs is not on NIX_PATH)" if lib == "stub" \
+        else f"nixpkgs' lib ({lib})"
+
+
+def flavored(config: ToolConfig, source: str, attribute: tuple[str, ...], table: Table, *, top: frozenset[str],
+             unreadable: frozenset[str], findings: tuple[Finding, ...]) -> tuple[Table, tuple[Finding, ...]]:
+    """The table read with its module's semantics; `auto` reports the flavor it chose."""
+    flavor, chosen = resolve_flavor(config, attribute, table, top)
+    out, more = module_table(flavor, table, origin=Location(source), unreadable=unreadable)
+    return out, findings + chosen + more
+
+
+def resolve_flavor(config: ToolConfig, attribute: tuple[str, ...], table: Table, top: frozenset[str]
+                   ) -> tuple[Flavor, tuple[Finding, ...]]:
+    """The configured flavor, or the one `auto` detects (with its info finding)."""
+    if config.flavor is not Flavor.AUTO:
+        return config.flavor, ()
+    flavor, finding = detect(attribute, table, top)
+    return flavor, (finding,)
 
 
 def is_flake(source: str) -> bool:
@@ -60,7 +96,8 @@ def evaluate_with_nix(ctx: Context, config: ToolConfig, source: str) -> NixValue
         configuration, paths = _flake_target(ctx, config)
         value = nix.eval_flake(os.path.dirname(source) or ".", configuration, paths)
     else:
-        value = nix.eval_module(source, candidate_paths(config))
+        lib_path = ctx.environ.get("OLLAMA_SYNC_NIXPKGS_LIB", "")
+        value = nix.eval_module(source, candidate_paths(config), lib_path=lib_path)
     if value.path is None:
         tried = " or ".join(".".join(p) for p in candidate_paths(config))
         raise ConfigError(f"no attribute {tried} in {source} (evaluated with Nix)", location=Location(source),

@@ -17,10 +17,10 @@ from typing import Any, Final
 from ollama_sync.app.context import Context
 from ollama_sync.app.prepare import Prepared
 from ollama_sync.core.environment import render_environment
-from ollama_sync.core.facts import ServerConfig, ServiceState
 from ollama_sync.core.file_env import FileEnv, read_file_env
 from ollama_sync.core.hostport import HostPort, binds_all_interfaces, is_loopback, parse_host
 from ollama_sync.core.network import Address, AddressKind, Probe, TailscaleSelf, url_host
+from ollama_sync.core.observation import ServerConfig, ServiceState
 from ollama_sync.core.settings import Backend
 from ollama_sync.errors import OllamaSyncError
 from ollama_sync.system import addresses as local
@@ -32,6 +32,7 @@ API_TIMEOUT: Final = 0.8
 MANAGER_BUDGET: Final = 1.2  # launchctl print / systemctl show / supervisord RPC
 LIVE_BUDGET: Final = 1.4  # everything live together: a slow view is reported as not answering, never waited for
 LOG_LINES: Final = 400
+LOG_TAIL_BYTES: Final = 1024 * 1024  # a server log grows without bound: read only its end
 Progress = Callable[[str], None]
 
 
@@ -185,7 +186,7 @@ def _unpack_manager(results: dict[str, Any], problems: list[str], backend: str
 def _read_log_file(ctx: Context, path: str | None) -> list[str]:
     if not path:
         return []
-    text = ctx.files.read_text(path)
+    text = ctx.files.read_tail(path, LOG_TAIL_BYTES)
     return [] if text is None else text.splitlines()[-LOG_LINES:]
 
 

@@ -16,9 +16,9 @@ from ollama_sync.app.watch_log import WatchRecord, last_watch_result
 from ollama_sync.core import catalog
 from ollama_sync.core.drift import SettingRow, all_in_sync, drift_table
 from ollama_sync.core.exit_status import explain_exit_status, is_failure
-from ollama_sync.core.facts import RunState
 from ollama_sync.core.hostport import binds_all_interfaces
 from ollama_sync.core.network import AddressKind
+from ollama_sync.core.observation import RunState
 from ollama_sync.system.state import StateStore
 
 

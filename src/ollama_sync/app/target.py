@@ -6,8 +6,9 @@ from typing import NamedTuple
 
 from ollama_sync.app.context import Context
 from ollama_sync.core.findings import Finding, Severity
-from ollama_sync.core.paths import Target, default_backend, resolve_target, unit_file
+from ollama_sync.core.paths import unit_file
 from ollama_sync.core.settings import Backend, Declaration
+from ollama_sync.core.target import Target, default_backend, resolve_target
 from ollama_sync.core.version import Version, parse_version
 from ollama_sync.errors import UsageError
 from ollama_sync.system.ollama_binary import find_binary

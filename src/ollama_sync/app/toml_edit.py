@@ -13,9 +13,10 @@ from typing import Any
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
+from ollama_sync.core.findings import Location
 from ollama_sync.core.options import find_option
-from ollama_sync.core.setkey import ENV_TABLE_NAMES, SettingKey, env_string
-from ollama_sync.errors import ConfigError, Location
+from ollama_sync.core.setkey import ADDRESS_KEYS, ENV_TABLE_NAMES, SettingKey, edit_address, env_string, split_address
+from ollama_sync.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -29,12 +30,20 @@ class TomlChange:
 
 
 def toml_set(text: str, file: str, key: SettingKey, value: object) -> TomlChange:
-    """The text with key set to value inside [ollama]."""
+    """The text with key set to value inside [ollama].
+
+    host/port declared inside an address (OLLAMA_HOST, or a host written with its port): only their part
+    of it changes. A list keeps its layout and comments: items are removed and appended in place.
+    """
     doc, table = _ollama(text, file)
-    found = _declared(table, key)
+    holder = _address_holder(table, key)
+    found = holder or _declared(table, key)
     if found is not None:
         path = found
-        written = value if len(path) == 1 else env_string(value)
+        if holder is not None or (len(path) > 1 and _is_address(key)):
+            written: object = edit_address(_current(table, path, file), key.option.key, value)
+        else:
+            written = value if len(path) == 1 else env_string(value)
     elif key.variable is None:
         path = (key.option.nix_name if _camel(table) else key.option.key,)
         written = value
@@ -48,20 +57,68 @@ def toml_set(text: str, file: str, key: SettingKey, value: object) -> TomlChange
             container[part] = tomlkit.table()
         container = container[part]
     before = container.get(path[-1])
-    container[path[-1]] = written
-    return TomlChange(tomlkit.dumps(doc), path, written, _unwrap(before))
+    before_value = _unwrap(before)
+    if isinstance(before, tomlkit.items.Array) and isinstance(written, list | tuple):
+        _edit_array(before, list(written))
+    else:
+        container[path[-1]] = written
+    return TomlChange(tomlkit.dumps(doc), path, written, before_value)
+
+
+def _edit_array(array: Any, new: list[object]) -> None:
+    """Make array hold new, keeping the items (and comments) that stay: remove the others, append the rest."""
+    old = [_unwrap(item) for item in array]
+    kept = [v for v in old if v in new]
+    if kept != [v for v in new if v in kept] or len(set(map(str, old))) != len(old):  # reordered or duplicates
+        array.clear()
+        array.extend(new)
+        return
+    for index in reversed(range(len(old))):
+        if old[index] not in new:
+            del array[index]
+    for value in new:
+        if value not in kept:
+            array.append(value)
+
+
+def _is_address(key: SettingKey) -> bool:
+    return key.variable is None and key.option.key in ADDRESS_KEYS
+
+
+def _address_holder(table: Any, key: SettingKey) -> tuple[str, ...] | None:
+    """A `host` written with its own port and no `port`: port (and host) edit that text."""
+    if not _is_address(key) or "port" in table or "host" not in table:
+        return None
+    host = _unwrap(table["host"])
+    return ("host",) if isinstance(host, str) and split_address(host).port is not None else None
+
+
+def _current(table: Any, path: tuple[str, ...], file: str) -> str:
+    container: Any = table
+    for part in path:
+        container = container[part]
+    value = _unwrap(container)
+    if not isinstance(value, str):
+        raise ConfigError(f"{'.'.join(path)} must be a string, not {value!r}", location=Location(file))
+    return value
 
 
 def toml_unset(text: str, file: str, key: SettingKey) -> TomlChange | None:
-    """The text without key; None when [ollama] does not declare it."""
+    """The text without key; None when [ollama] does not declare it (host/port: only their part of an address)."""
     doc, table = _ollama(text, file)
-    path = _declared(table, key)
+    holder = _address_holder(table, key)
+    path = holder or _declared(table, key)
     if path is None:
         return None
     container: Any = table
     for part in path[:-1]:
         container = container[part]
     before = container[path[-1]]
+    if holder is not None or (len(path) > 1 and _is_address(key)):
+        rest = edit_address(_current(table, path, file), key.option.key, None)
+        if rest is not None:
+            container[path[-1]] = rest
+            return TomlChange(tomlkit.dumps(doc), path, rest, _unwrap(before))
     del container[path[-1]]
     return TomlChange(tomlkit.dumps(doc), path, None, _unwrap(before))
 

@@ -15,9 +15,9 @@ from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, Final
 
 from ollama_sync.app.context import Context
-from ollama_sync.core.facts import ServerConfig, ServiceState
-from ollama_sync.core.paths import Target
+from ollama_sync.core.observation import ServerConfig, ServiceState
 from ollama_sync.core.settings import Backend, Scope
+from ollama_sync.core.target import Target
 from ollama_sync.core.verify import ApiAnswer, Verification, declared_address, verify
 from ollama_sync.errors import OllamaSyncError, Unreachable
 from ollama_sync.system.server_log import find_events, lines_since_last_start, parse_server_config

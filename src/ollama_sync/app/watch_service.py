@@ -15,7 +15,7 @@ from typing import Final
 
 from ollama_sync.app.context import Context
 from ollama_sync.app.declaration import config_path, load
-from ollama_sync.core.paths import Target, default_backend, service_name
+from ollama_sync.core.paths import service_name
 from ollama_sync.core.render import is_ours
 from ollama_sync.core.render.watcher import (
     Watcher,
@@ -25,6 +25,7 @@ from ollama_sync.core.render.watcher import (
     watcher_name,
 )
 from ollama_sync.core.settings import Backend
+from ollama_sync.core.target import Target, default_backend
 from ollama_sync.errors import OllamaSyncError, Unsupported
 
 # launchctl, systemctl and a Homebrew `ollama` must be found from the watcher's bare environment.

@@ -12,7 +12,7 @@ from ollama_sync.errors import UsageError
 
 if TYPE_CHECKING:  # the use case (urllib, the API client) loads only when a command runs, not for --help
     from ollama_sync.app.models import HasDeclaration, ModelsResult
-    from ollama_sync.system.model_pull import Progress
+    from ollama_sync.system.models import Progress
 
 ATTEMPTS = 3  # app.models.ATTEMPTS, repeated so --help does not import the use case
 

@@ -13,8 +13,8 @@ from ollama_sync.errors import UsageError
 if TYPE_CHECKING:  # types only: a no-op apply does not load the transaction code
     from ollama_sync.app.apply import Recovery
     from ollama_sync.app.transaction import BringUp, Outcome
-    from ollama_sync.core.paths import Target
     from ollama_sync.core.plan import Plan
+    from ollama_sync.core.target import Target
 
 
 def progress(message: str) -> None:

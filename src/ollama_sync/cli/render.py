@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ollama_sync.app.context import Context
-from ollama_sync.app.render import render_file
+from ollama_sync.app.prepare import prepare
 from ollama_sync.cli.options import backend_option, version_option
 from ollama_sync.cli.output import emit_json, print_findings
 from ollama_sync.core.settings import Backend
@@ -17,7 +17,7 @@ from ollama_sync.core.settings import Backend
 @click.pass_obj
 def command(ctx: Context, backend: str | None, version_text: str | None) -> int:
     """Print the service file (plist, unit or program section) rendered from the declaration."""
-    prepared = render_file(ctx, backend=Backend(backend) if backend else None, version_text=version_text)
+    prepared = prepare(ctx, backend=Backend(backend) if backend else None, version_text=version_text)
     rendered = prepared.rendered
     if ctx.options.json:
         emit_json("render", {

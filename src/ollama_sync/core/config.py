@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final, TypeVar
 
+from ollama_sync.core.findings import Location
+from ollama_sync.core.nix.flavor import Flavor
 from ollama_sync.core.options import SourceValue
 from ollama_sync.core.settings import Backend, Scope, ServiceOptions, UnitMode
 from ollama_sync.core.tomlread import parse_toml
-from ollama_sync.errors import ConfigError, Location
+from ollama_sync.errors import ConfigError
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -32,11 +34,12 @@ class ToolConfig:
     source: str | None = None  # the declaration file, as written (relative to the config's folder)
     attribute: str | None = None  # attribute path inside a .nix source
     eval_mode: EvalMode = EvalMode.STATIC
+    flavor: Flavor = Flavor.AUTO  # the module that reads a .nix source (core/nix/flavor.py)
     service_locations: tuple[tuple[str, Location], ...] = ()
     source_location: Location | None = None
 
 
-_TOP_KEYS: Final = ("source", "attribute", "eval", "service", "ollama")
+_TOP_KEYS: Final = ("source", "attribute", "eval", "flavor", "service", "ollama")
 _SERVICE_KEYS: Final = {
     "backend": "backend", "label": "label", "binary": "binary", "scope": "scope",
     "log_path": "log_path", "log": "log_path", "unit_mode": "unit_mode", "user": "user",
@@ -70,9 +73,19 @@ def parse_config(text: str, path: str) -> ToolConfig:
         path=path, service=service, inline=inline, source=source,
         attribute=_string(doc.get("attribute"), "attribute"),
         eval_mode=_enum(EvalMode, doc.get("eval"), "eval", EvalMode.STATIC),
+        flavor=_flavor(doc.get("flavor"), source, path),
         service_locations=service_locs,
         source_location=doc["source"].location if "source" in doc else None,
     )
+
+
+def _flavor(item: SourceValue | None, source: str | None, path: str) -> Flavor:
+    flavor = _enum(Flavor, item, "flavor", Flavor.AUTO)
+    if item is not None and flavor is not Flavor.AUTO and not (source or "").endswith(".nix"):
+        raise ConfigError(f"flavor = {flavor.value!r} says which Nix module reads a .nix source, but the "
+                          "declaration is not a .nix file", location=item.location or Location(path),
+                          hint="remove `flavor`, or point `source` at the .nix module")
+    return flavor
 
 
 def _unknown(key: str, allowed: tuple[str, ...] | list[str], loc: Location, what: str) -> ConfigError:
@@ -98,6 +111,9 @@ def _string(item: SourceValue | None, name: str) -> str | None:
     if not isinstance(item.value, str) or not item.value:
         raise ConfigError(f"{name!r} must be a non-empty string", location=item.location,
                           hint=f'{name} = "…"')
+    if "\x00" in item.value:  # no path, name or argument can hold it
+        raise ConfigError(f"{name!r} contains a NUL character", location=item.location,
+                          hint=f"remove the \\u0000 from {name}")
     return item.value
 
 

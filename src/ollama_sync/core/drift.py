@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ollama_sync.core import catalog
-from ollama_sync.core.facts import ServerConfig
+from ollama_sync.core.observation import ServerConfig
 from ollama_sync.core.options import OPTIONS
 from ollama_sync.core.resolved import server_agrees
 from ollama_sync.core.settings import Declaration

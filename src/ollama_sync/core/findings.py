@@ -6,7 +6,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ollama_sync.errors import Location
+
+@dataclass(frozen=True)
+class Location:
+    """A place in a source file; line and column are 1-based, None when unknown."""
+
+    file: str
+    line: int | None = None
+    col: int | None = None
+
+    def __str__(self) -> str:
+        parts = [self.file]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.col is not None:
+                parts.append(str(self.col))
+        return ":".join(parts)
 
 
 class Severity(StrEnum):

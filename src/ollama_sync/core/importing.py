@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from typing import Final
 
 from ollama_sync.core.environment import format_host, render_environment
-from ollama_sync.core.findings import Finding, Severity
+from ollama_sync.core.findings import Finding, Location, Severity
 from ollama_sync.core.options import OPTIONS, Kind, Option
 from ollama_sync.core.servicefile import ServiceFacts
 from ollama_sync.core.settings import DEFAULT_LABEL, Declaration, OllamaSettings, Scope, ServiceOptions
-from ollama_sync.errors import Location
 
 # Labels owned by another manager: adopting them would fight it, so the default label is used instead.
 FOREIGN_LABELS: Final = {

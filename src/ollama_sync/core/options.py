@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from ollama_sync.core.findings import Finding, Severity
+from ollama_sync.core.findings import Finding, Location, Severity
 from ollama_sync.core.settings import OllamaSettings
-from ollama_sync.errors import ConfigError, Location
+from ollama_sync.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -77,12 +77,14 @@ OPTIONS: Final[tuple[Option, ...]] = (
     Option("models", Kind.STR_LIST, ("models", "loadModels"), None, "models to pull after apply"),
 )
 
-# Options of the NixOS / nix-darwin / home-manager modules that configure Nix itself, not the server.
-IGNORED_NIX_OPTIONS: Final = frozenset(
-    {"package", "acceleration", "openFirewall", "rocmOverrideGfx", "user", "group", "home", "sandbox",
-     "writablePaths", "syncModels", "stateDir",
+# Options of the Nix modules that name a build (a derivation): neither reader can (or needs to) evaluate them.
+BUILD_ONLY_NIX_OPTIONS: Final = frozenset({"package", "configFile"})
+# Options a custom-flavored set may carry that configure Nix or the service, not the server's settings
+# (the services.ollama modules' own options are read by core/nix/flavor.py with their meaning).
+IGNORED_NIX_OPTIONS: Final = BUILD_ONLY_NIX_OPTIONS | frozenset(
+    {"acceleration", "openFirewall", "user", "group", "sandbox", "writablePaths", "syncModels", "stateDir",
      # this project's own modules (nix/options.nix): how the service runs comes from the config's [service]
-     "service", "applyOnActivation", "configFile"}
+     "service", "applyOnActivation", "verifyOnActivation", "failOnVerifyError"}
 )
 
 

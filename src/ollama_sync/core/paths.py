@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ollama_sync.core.environment import render_environment
 from ollama_sync.core.settings import DEFAULT_LABEL, Backend, OllamaSettings, Scope, ServiceOptions, UnitMode
 
+if TYPE_CHECKING:
+    from ollama_sync.core.target import Machine
+
 DROPIN_NAME = "ollama-sync.conf"
-
-
-@dataclass(frozen=True)
-class Machine:
-    """Facts about this machine that rendering and planning need; read once, at the edge."""
-
-    system: str  # "Darwin" or "Linux"
-    home: str
-    uid: int
-    user: str
-    state_dir: str  # ollama-sync's own state (generations, lock, journal)
-
-
-def default_backend(machine: Machine) -> Backend:
-    """launchd on macOS, systemd elsewhere."""
-    return Backend.LAUNCHD if machine.system == "Darwin" else Backend.SYSTEMD
 
 
 def service_name(service: ServiceOptions, backend: Backend) -> str:
@@ -98,34 +85,3 @@ def expand_home(path: str, machine: Machine) -> str:
     if path == "~" or path.startswith("~/"):
         return machine.home + path[1:]
     return path
-
-
-@dataclass(frozen=True)
-class Target:
-    """Everything a renderer needs to know about where and how the service runs."""
-
-    backend: Backend
-    path: str  # the file to write
-    name: str  # launchd label, systemd unit stem, supervisord program
-    binary: str
-    scope: Scope
-    log_path: str | None
-    dropin: bool = False  # systemd: a drop-in for the installer's unit
-    user: str | None = None
-
-
-def resolve_target(service: ServiceOptions, machine: Machine, binary: str, *,
-                   installer_unit_exists: bool = False) -> Target:
-    """The concrete target for a service on this machine (backend defaulted from the platform)."""
-    backend = service.backend or default_backend(machine)
-    dropin = backend is Backend.SYSTEMD and wants_dropin(service, installer_unit_exists)
-    return Target(
-        backend=backend,
-        path=service_file(service, backend, machine, dropin=dropin),
-        name=service_name(service, backend),
-        binary=expand_home(binary, machine),
-        scope=service.scope,
-        log_path=default_log_path(service, backend, machine),
-        dropin=dropin,
-        user=service.user,
-    )

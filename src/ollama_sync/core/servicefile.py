@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from typing import Final
 from xml.parsers.expat import ExpatError
 
-from ollama_sync.core.findings import Finding, Severity
+from ollama_sync.core.findings import Finding, Location, Severity
 from ollama_sync.core.settings import Backend, Scope
-from ollama_sync.errors import ConfigError, Location
+from ollama_sync.errors import ConfigError
 
 # launchd keys ollama-sync renders itself (others are reported as not carried).
 _RENDERED_KEYS: Final = frozenset({
     "Label", "ProgramArguments", "Program", "EnvironmentVariables", "RunAtLoad", "KeepAlive", "ProcessType",
-    "StandardOutPath", "StandardErrorPath", "UserName"})
+    "StandardOutPath", "StandardErrorPath", "UserName", "LimitLoadToSessionType"})
 _SIMPLE_ESCAPES: Final = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
                           "s": " ", "\\": "\\", '"': '"', "'": "'"}
 _HEX_ESCAPES: Final = {"x": 2, "u": 4, "U": 8}

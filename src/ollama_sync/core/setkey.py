@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from ollama_sync.core.options import OPTIONS, Kind, Option, find_option, option_by_key
@@ -96,3 +96,63 @@ def env_string(value: object) -> str:
     if isinstance(value, list | tuple):
         return ",".join(str(v) for v in value)
     return str(value)
+
+
+ADDRESS_KEYS: Final = frozenset({"host", "port"})
+LOOPBACK: Final = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class Address:
+    """OLLAMA_HOST as written, in parts: `scheme://` prefix, host, `:port` (None: not written), `/path`."""
+
+    scheme: str  # "" or "http://"
+    host: str  # as written, brackets included ("[::1]")
+    port: str | None
+    path: str  # "" or "/…"
+
+    def text(self) -> str:
+        """The parts joined back; a bare IPv6 host gets brackets when a port follows it."""
+        host = self.host
+        if self.port is not None and ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        return f"{self.scheme}{host}{'' if self.port is None else ':' + self.port}{self.path}"
+
+
+def split_address(text: str) -> Address:
+    """Split OLLAMA_HOST text into its written parts (structure only; hostport.parse_host gives the meaning)."""
+    scheme, sep, rest = text.partition("://")
+    prefix = scheme + sep if sep else ""
+    rest = rest if sep else text
+    hostport, slash, path = rest.partition("/")
+    path = slash + path if slash else ""
+    if hostport.startswith("["):
+        close = hostport.find("]")
+        if close >= 0:
+            tail = hostport[close + 1:]
+            port = tail[1:] if tail.startswith(":") else None
+            return Address(prefix, hostport[:close + 1], port, path)
+    if hostport.count(":") == 1:
+        host, _, port = hostport.partition(":")
+        return Address(prefix, host, port, path)
+    return Address(prefix, hostport, None, path)  # a bare name, IPv4 or (unbracketed) IPv6 address
+
+
+def edit_address(current: str, key: str, value: object) -> str | None:
+    """OLLAMA_HOST with only the part key owns changed: host or port set to value, or removed (value None).
+
+    Removing the host keeps a written port on the loopback address (as `host` unset with `port` set
+    renders); an address left with neither part is gone (None): the server's default applies.
+    """
+    address = split_address(current)
+    if key == "port":
+        if value is not None:
+            return replace(address, port=str(value)).text()
+        address = replace(address, port=None)
+    elif value is not None:
+        return replace(address, host=str(value)).text()
+    elif address.port is not None:
+        return replace(address, host=LOOPBACK).text()
+    else:
+        return None
+    return address.text() if address.host else None  # "" alone: the server's default applies

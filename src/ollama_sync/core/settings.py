@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
 
-from ollama_sync.errors import Location
+from ollama_sync.core.findings import Location
 
 DEFAULT_LABEL: Final = "com.github.ollama"
 DEFAULT_PORT: Final = 11434

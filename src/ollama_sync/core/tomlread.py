@@ -10,8 +10,10 @@ import re
 import tomllib
 from typing import Final
 
+from ollama_sync.core.findings import Location
+from ollama_sync.core.limits import MAX_DEPTH, check_int, long_number_error, too_deep
 from ollama_sync.core.options import SourceValue
-from ollama_sync.errors import ConfigError, Location
+from ollama_sync.errors import ConfigError
 
 _HEADER_RE: Final = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
 _PART: Final = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""
@@ -41,24 +43,36 @@ def key_lines(text: str) -> dict[tuple[str, ...], int]:
 
 
 def parse_toml(text: str, path: str) -> dict[str, SourceValue]:
-    """The document as SourceValues with locations; a syntax error is a ConfigError at file:line:col."""
+    """The document as SourceValues with locations; a syntax error is a ConfigError at file:line:col.
+
+    Also errors: nesting deeper than MAX_DEPTH, an integer outside 64 bits (TOML's own limit).
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _syntax_error(exc, text, path) from None
+    except RecursionError:
+        raise too_deep(path, text) from None
+    except ValueError:  # int() of a literal past Python's 4300-digit limit
+        raise long_number_error(path, text, 20) from None
     lines = key_lines(text)
-    return {k: _wrap(v, (k,), lines, path, None) for k, v in data.items()}
+    return {k: _wrap(v, (k,), lines, path, None, 1) for k, v in data.items()}
 
 
-def _wrap(value: object, key: tuple[str, ...], lines: dict[tuple[str, ...], int], path: str,
-          parent_line: int | None) -> SourceValue:
+def _wrap(value: object, key: tuple[str, ...], lines: dict[tuple[str, ...], int], path: str,  # noqa: PLR0917
+          parent_line: int | None, depth: int) -> SourceValue:
     """value with its line; keys inside an inline table (`env = { A = "1" }`) take the table's line."""
     line = lines.get(key, parent_line)
     loc = Location(path, line)
+    if depth > MAX_DEPTH:
+        raise ConfigError(f"nested more than {MAX_DEPTH} levels deep", location=loc,
+                          hint="a declaration needs a few levels; check the brackets")
     if isinstance(value, dict):
-        return SourceValue({k: _wrap(v, (*key, k), lines, path, line) for k, v in value.items()}, loc)
+        return SourceValue({k: _wrap(v, (*key, k), lines, path, line, depth + 1) for k, v in value.items()}, loc)
     if isinstance(value, list):
-        return SourceValue([_wrap(v, key, lines, path, line) for v in value], loc)
+        return SourceValue([_wrap(v, key, lines, path, line, depth + 1) for v in value], loc)
+    if isinstance(value, int) and not isinstance(value, bool):
+        check_int(value, loc)
     return SourceValue(value, loc)
 
 

@@ -14,7 +14,7 @@ from typing import Final
 from ollama_sync.core import catalog
 from ollama_sync.core.catalog import Reader, Variable, VarKind
 from ollama_sync.core.environment import duplicated_variables, render_environment
-from ollama_sync.core.findings import Finding, Severity, sort_findings
+from ollama_sync.core.findings import Finding, Location, Severity, sort_findings
 from ollama_sync.core.hostport import (
     GO_INT,
     HostPort,
@@ -26,7 +26,6 @@ from ollama_sync.core.hostport import (
 from ollama_sync.core.options import OPTIONS
 from ollama_sync.core.settings import Declaration
 from ollama_sync.core.version import Version
-from ollama_sync.errors import Location
 
 _NAME_RE: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # Patterns other than _NAME_RE are compiled on first use (re caches them): they keep CLI start-up cheap.

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ollama_sync.core.facts import ServerConfig
 from ollama_sync.core.hostport import HostPort, parse_host
+from ollama_sync.core.observation import ServerConfig
 from ollama_sync.core.resolved import server_agrees
 
 

@@ -2,18 +2,31 @@
 
 `--root DIR` places every machine path under DIR (for the demo, tests and dry experiments);
 writes are atomic: a temporary file in the same folder, fsync, rename, fsync of the folder.
+
+Reads are bounded: only regular files are read (a FIFO, `/dev/zero` or a folder is an error, never a
+hang), at most `MAX_READ_BYTES`, and text must be valid UTF-8 (an error at file:line, never U+FFFD).
+Files the user names (`follow_symlinks=True`: a declaration kept in a dotfiles repository, GNU stow,
+home-manager) are written where the link points, so the link stays a link; `locked()` serialises
+read-modify-write edits of one file between processes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from typing import TYPE_CHECKING
+import stat
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Final
 
-from ollama_sync.errors import OllamaSyncError
+from ollama_sync.core.findings import Location
+from ollama_sync.errors import ConfigError, LockTimeout, OllamaSyncError
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+MAX_READ_BYTES: Final = 16 * 1024 * 1024  # far above any declaration, service file or header we read
+EDIT_LOCK_TIMEOUT: Final = 60.0  # seconds another editor of the same file may hold it
+_READ_ONLY_PREFIXES: Final = ("/nix/store/",)
 
 
 class Files:
@@ -23,8 +36,9 @@ class Files:
     read-only commands start faster without pathlib's own imports.
     """
 
-    def __init__(self, root: str | None = None) -> None:
+    def __init__(self, root: str | None = None, *, follow_symlinks: bool = False) -> None:
         self.root = os.path.realpath(root) if root else None
+        self.follow_symlinks = follow_symlinks
 
     def location(self, path: str) -> str:
         """Where a machine path really is, as text: under the root when one is set."""
@@ -38,20 +52,60 @@ class Files:
 
         return Path(self.location(path))
 
-    def read_bytes(self, path: str) -> bytes | None:
-        """The file's bytes, or None when it does not exist."""
+    def read_bytes(self, path: str, *, limit: int = MAX_READ_BYTES) -> bytes | None:
+        """The file's bytes, or None when it does not exist; only a regular file of at most limit bytes."""
         try:
-            with open(self.location(path), "rb") as handle:
-                return handle.read()
+            # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
+            fd = os.open(self.location(path), os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise OllamaSyncError(f"cannot read {path}: {exc.strerror}") from None
+        kind = os.fstat(fd).st_mode
+        if not stat.S_ISREG(kind):
+            os.close(fd)
+            what = "a folder" if stat.S_ISDIR(kind) else "not a regular file"
+            raise ConfigError(f"cannot read {path}: it is {what}", location=Location(path),
+                              hint="name a regular file")
+        with os.fdopen(fd, "rb") as handle:
+            try:
+                data = handle.read(limit + 1)
+            except OSError as exc:
+                raise OllamaSyncError(f"cannot read {path}: {exc.strerror}") from None
+        if len(data) > limit:
+            raise ConfigError(f"cannot read {path}: larger than {limit} bytes", location=Location(path),
+                              hint="this is not a file ollama-sync reads; check the path")
+        return data
 
-    def read_text(self, path: str) -> str | None:
-        """The file's text (UTF-8), or None when it does not exist."""
+    def read_text(self, path: str, *, lenient: bool = False) -> str | None:
+        """The file's text, or None when it does not exist; invalid UTF-8 is a ConfigError at file:line:col.
+
+        lenient: replace invalid bytes instead (for logs and files other programs write).
+        """
         data = self.read_bytes(path)
-        return None if data is None else data.decode("utf-8", errors="replace")
+        if data is None:
+            return None
+        if lenient:
+            return data.decode("utf-8", errors="replace")
+        return decode_utf8(data, path)
+
+    def read_tail(self, path: str, max_bytes: int) -> str | None:
+        """The last max_bytes of a (log) file as text, invalid bytes replaced; None when it does not exist."""
+        try:
+            fd = os.open(self.location(path), os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise OllamaSyncError(f"cannot read {path}: {exc.strerror}") from None
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            os.close(fd)
+            raise OllamaSyncError(f"cannot read {path}: it is not a regular file")
+        with os.fdopen(fd, "rb") as handle:
+            if info.st_size > max_bytes:
+                handle.seek(info.st_size - max_bytes)
+                handle.readline()  # drop the partial first line
+            return handle.read(max_bytes).decode("utf-8", errors="replace")
 
     def exists(self, path: str) -> bool:
         """True when the path exists."""
@@ -59,7 +113,7 @@ class Files:
 
     def write_atomic(self, path: str, data: bytes, *, mode: int = 0o644) -> None:
         """Replace the file with data so that it is always the complete old or the complete new version."""
-        target = self.location(path)
+        target = self._write_target(path)
         folder, name = os.path.split(target)
         folder = folder or "."  # a bare file name is in the current folder
         try:
@@ -68,7 +122,8 @@ class Files:
 
             fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
         except OSError as exc:
-            raise OllamaSyncError(f"cannot write {path}: {exc.strerror}") from None
+            linked = f" (a link to {target})" if target != self.location(path) else ""
+            raise OllamaSyncError(f"cannot write {path}{linked}: {exc.strerror}") from None
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
@@ -81,6 +136,47 @@ class Files:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
+
+    def _write_target(self, path: str) -> str:
+        """Where a write lands: the link's final target when following links (the link itself stays)."""
+        location = self.location(path)
+        if not self.follow_symlinks or not os.path.islink(location):
+            return location
+        target = os.path.realpath(location)
+        if target.startswith(_READ_ONLY_PREFIXES) or (os.path.exists(target) and not os.access(target, os.W_OK)):
+            raise OllamaSyncError(f"cannot write {path}: it is a link to {target}, which is read-only",
+                                  hint="edit the file it is built from (e.g. in your home-manager or dotfiles "
+                                       "repository), then rebuild")
+        return target
+
+    @contextlib.contextmanager
+    def locked(self, path: str, *, timeout: float = EDIT_LOCK_TIMEOUT) -> Iterator[None]:
+        """Hold an exclusive lock on the file (its link target) for a read-modify-write.
+
+        The lock is on the file itself (flock), not a lock file beside it: nothing is left in the user's
+        folder. An atomic write replaces the file, so a waiter that gets the lock on the replaced copy
+        opens the new one and locks again. A missing file is not locked (there is nothing to edit).
+        """
+        import time  # noqa: PLC0415  # only edits need it
+
+        target = os.path.realpath(self.location(path)) if self.follow_symlinks else self.location(path)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+            except FileNotFoundError:
+                yield
+                return
+            if _try_lock(fd) and _same_file(fd, target):
+                break
+            os.close(fd)
+            if time.monotonic() > deadline:
+                raise LockTimeout(f"{path} is being edited by another process (waited {timeout:g} s)")
+            time.sleep(0.02)
+        try:
+            yield
+        finally:
+            os.close(fd)  # closing releases the flock
 
     def remove(self, path: str) -> bool:
         """Delete the file; False when it was not there."""
@@ -104,6 +200,35 @@ class Files:
         real = self.real(path)
         real.mkdir(parents=True, exist_ok=True)
         return real
+
+
+def decode_utf8(data: bytes, path: str) -> str:
+    """data as UTF-8; an invalid byte is a ConfigError naming its line and column."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - data.rfind(b"\n", 0, exc.start)
+        raise ConfigError(f"not valid UTF-8 (byte 0x{data[exc.start]:02x})", location=Location(path, line, col),
+                          hint="save the file as UTF-8") from None
+
+
+def _try_lock(fd: int) -> bool:
+    import fcntl  # noqa: PLC0415  # only edits need it
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _same_file(fd: int, target: str) -> bool:
+    """True when fd is still the file at target (not a copy an atomic write has since replaced)."""
+    try:
+        return os.fstat(fd).st_ino == os.stat(target).st_ino
+    except FileNotFoundError:
+        return False
 
 
 def _fsync_dir(folder: str) -> None:

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from ollama_sync.core.facts import RunState, ServiceState
-from ollama_sync.core.paths import Target
+from ollama_sync.core.observation import RunState, ServiceState
+from ollama_sync.core.target import Target
 from ollama_sync.errors import OllamaSyncError, Unreachable
 from ollama_sync.system.ollama_api import OllamaApi
 from ollama_sync.system.service import ServiceManager

@@ -13,9 +13,9 @@ import contextlib
 import time
 from collections.abc import Callable
 
-from ollama_sync.core.facts import RunState, ServiceState
-from ollama_sync.core.paths import Machine, Target
+from ollama_sync.core.observation import RunState, ServiceState
 from ollama_sync.core.settings import Backend, Scope
+from ollama_sync.core.target import Machine, Target
 from ollama_sync.errors import OllamaSyncError
 from ollama_sync.system.files import Files
 from ollama_sync.system.launchctl_errors import Outcome, classify, failure

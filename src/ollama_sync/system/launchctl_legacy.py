@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ollama_sync.core.facts import RunState, ServiceState
+from ollama_sync.core.observation import RunState, ServiceState
 from ollama_sync.system.launchctl_errors import Outcome, classify, explain_exit, failure
 from ollama_sync.system.launchctl_parse import parse_list_job, run_state
 from ollama_sync.system.pacer import Pacer

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Final
 
-from ollama_sync.core.facts import RunState, ServiceState
+from ollama_sync.core.observation import RunState, ServiceState
 from ollama_sync.system.launchctl_errors import explain_exit
 
 _OPEN: Final = re.compile(r"^(?P<key>.+?) =>? \{$")  # `environment = {`, `name => {` (event triggers)
@@ -160,8 +160,24 @@ def service_state(facts: PrintFacts, *, domain: str, enabled: bool | None, detai
     if facts.last_exit not in (None, 0):
         notes.append(f"last exit: {explain_exit(facts.last_exit)}")
     env = None if facts.environment is None else tuple(sorted(facts.environment.items()))
+    loop = is_crash_loop(facts)
+    reason = ""
+    if loop:
+        runs = f" after {facts.runs} runs" if facts.runs is not None else ""
+        reason = f"launchd: {facts.state}{runs}, last exit: {explain_exit(facts.last_exit or 0)}"
     return ServiceState(state=state, pid=facts.pid, last_exit=facts.last_exit, enabled=enabled,
-                        environment=env, domain=domain, detail="; ".join(notes))
+                        environment=env, domain=domain, detail="; ".join(notes), runs=facts.runs,
+                        crash_loop=loop, crash_reason=reason)
+
+
+def is_crash_loop(facts: PrintFacts) -> bool:
+    """KeepAlive waiting to respawn a server that exited with an error: `spawn scheduled`, no pid.
+
+    A first reading of `print` (SEMANTICS.md §4); the launchd realism work refines it with the run count.
+    """
+    if facts.pid is not None or facts.last_exit in (None, *_POLITE_STOPS):
+        return False
+    return facts.state == "spawn scheduled"
 
 
 def parse_print_disabled(text: str) -> dict[str, bool]:

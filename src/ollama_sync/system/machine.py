@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from ollama_sync.core.paths import Machine
+from ollama_sync.core.target import Machine
 
 
 def read_machine(environ: Mapping[str, str] | None = None) -> Machine:

@@ -1,16 +1,32 @@
-"""Models on disk: manifests under the models path → model names and the blob holding each model's GGUF.
+"""Models: the manifests on disk, their GGUF facts cached by blob, and pulls and removals through the server.
 
-Layout (ollama/ollama `types/model/name.go`, `manifest/paths.go`): manifests at
+On disk (ollama/ollama `types/model/name.go`, `manifest/paths.go`): manifests at
 `manifests/<host>/<namespace>/<model>/<tag>` (JSON); the layer with media type
 `application/vnd.ollama.image.model` names its blob `blobs/sha256-<hex>` (`sha256:<hex>` before v0.1.30).
+
+Header facts are cached by blob name: Ollama's blobs are content-addressed (sha256-<hex>), so a header never
+changes. A header with a large vocabulary takes ~0.1 s to read; `plan` and `doctor` ask about every installed
+model, so the facts are kept as JSON under the state directory, next to the blob's size as a sanity check.
+
+Pulls and removals go through the official `ollama` client (httpx, streamed), imported on first use: it costs
+import time that other commands should not pay. Proxies from the environment are ignored: the server is on
+this machine (the *server* downloads from the registry, with its own proxy settings).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from dataclasses import dataclass
+import posixpath
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Final
+from typing import Any, Final, Protocol
+
+from ollama_sync.core.memory.model_info import ModelInfo, model_info
+from ollama_sync.errors import OllamaSyncError, Unreachable
+from ollama_sync.system.files import Files
+from ollama_sync.system.gguf_header import read_header
 
 MODEL_MEDIA_TYPE: Final = "application/vnd.ollama.image.model"
 DEFAULT_HOST: Final = "registry.ollama.ai"
@@ -80,3 +96,107 @@ def find_model(models: tuple[InstalledModel, ...], wanted: str) -> InstalledMode
             if model.name == name or model.name == name.removeprefix(f"{DEFAULT_HOST}/{DEFAULT_NAMESPACE}/"):
                 return model
     return None
+
+
+# Header facts, cached by blob
+
+CACHE_SCHEMA: Final = 1  # in the cache file names: a new schema never reads old entries
+_TUPLES: Final = frozenset(f.name for f in fields(ModelInfo) if str(f.type).startswith("tuple"))
+
+
+def cached_model_info(blob: Path, files: Files, state_dir: str) -> ModelInfo:
+    """The blob's ModelInfo, from the cache when its name and size match, else read (and cached)."""
+    size = blob.stat().st_size
+    path = posixpath.join(state_dir, "model-info", f"v{CACHE_SCHEMA}-{blob.name.replace(':', '-')}.json")
+    cached = _load(files.read_bytes(path), size) if blob.name.startswith("sha256") else None
+    if cached is not None:
+        return cached
+    info = model_info(read_header(blob))
+    if blob.name.startswith("sha256"):
+        # a read-only state dir only costs speed, never the answer
+        with contextlib.suppress(OllamaSyncError, OSError):
+            files.write_atomic(path, json.dumps(asdict(info)).encode())
+    return info
+
+
+def _load(data: bytes | None, size: int) -> ModelInfo | None:
+    if data is None:
+        return None
+    try:
+        raw: dict[str, Any] = json.loads(data)
+        values: dict[str, Any] = {k: tuple(v) if k in _TUPLES else v for k, v in raw.items()}
+        info = ModelInfo(**values)
+    except (ValueError, TypeError):  # an old or damaged cache entry is re-read from the blob
+        return None
+    return info if info.file_size == size else None
+
+
+# Pulling and removing, through the server
+
+@dataclass(frozen=True)
+class Progress:
+    """One line of a pull's progress stream."""
+
+    status: str
+    digest: str | None = None
+    completed: int | None = None
+    total: int | None = None
+
+
+class PullFailed(OllamaSyncError):
+    """A pull did not finish: the server reported an error, or the stream broke."""
+
+
+class ModelClient(Protocol):
+    """What `models sync` needs from the server."""
+
+    def pull(self, name: str) -> Iterator[Progress]:
+        """Pull a model, yielding progress; raises PullFailed, or Unreachable when the server does not answer."""
+        ...
+
+    def delete(self, name: str) -> None:
+        """Remove an installed model."""
+        ...
+
+
+class OllamaModelClient:
+    """ModelClient over `ollama.Client(host=url)`."""
+
+    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+        self.url = url
+        self.timeout = timeout
+        self._client: Any = None
+
+    def _ollama(self) -> Any:
+        if self._client is None:
+            import ollama  # noqa: PLC0415  # heavy (httpx, pydantic): only models sync pays for it
+
+            self._client = ollama.Client(host=self.url, timeout=self.timeout, trust_env=False)
+        return self._client
+
+    def pull(self, name: str) -> Iterator[Progress]:
+        """Stream the pull; the server's {"error": …} line becomes PullFailed with its text."""
+        import httpx  # noqa: PLC0415
+        import ollama  # noqa: PLC0415
+
+        try:
+            for part in self._ollama().pull(name, stream=True):
+                yield Progress(str(part.status or ""), part.digest, part.completed, part.total)
+        except ollama.ResponseError as exc:
+            raise PullFailed(str(exc.error)) from None
+        except (httpx.ConnectError, ConnectionError):
+            raise Unreachable(f"no answer from {self.url}/api/pull") from None
+        except httpx.HTTPError as exc:
+            raise PullFailed(f"the connection to the server broke: {exc or type(exc).__name__}") from None
+
+    def delete(self, name: str) -> None:
+        """DELETE /api/delete; a model the server does not have is an error."""
+        import httpx  # noqa: PLC0415
+        import ollama  # noqa: PLC0415
+
+        try:
+            self._ollama().delete(name)
+        except ollama.ResponseError as exc:
+            raise OllamaSyncError(f"could not remove {name}: {exc.error}") from None
+        except (httpx.HTTPError, ConnectionError):
+            raise Unreachable(f"no answer from {self.url}/api/delete") from None

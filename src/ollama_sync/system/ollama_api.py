@@ -2,7 +2,7 @@
 
 Every request goes through system/probe_http.get_json, the one HTTP client of the package (a plain
 socket: urllib's imports cost status and apply start-up time). The official `ollama` client (httpx) is
-used only for streaming pulls (system/model_pull.py).
+used only for streaming pulls (system/models.py).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Owners, groups and modes of paths, and the accounts whose access doctor judges (os.stat, pwd).
 
-Permission checks are done for the SERVICE's user, from mode bits (core/observed.can_access), not with
+Permission checks are done for the SERVICE's user, from mode bits (core/machine_facts.can_access), not with
 os.access: ollama-sync may run as another user (or as root, for whom os.access says yes to everything).
 """
 
@@ -11,7 +11,7 @@ import posixpath
 import pwd
 import stat
 
-from ollama_sync.core.observed import Account, PathStat
+from ollama_sync.core.machine_facts import Account, PathStat
 from ollama_sync.system.files import Files
 
 

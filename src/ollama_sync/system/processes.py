@@ -10,14 +10,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ollama_sync.core.observed import OllamaProcess
+    from ollama_sync.core.machine_facts import OllamaProcess
 
 
 def ollama_processes() -> tuple[OllamaProcess, ...]:
     """Every `ollama serve` process and any running Ollama.app, by pid."""
     import psutil  # noqa: PLC0415  # imported only when processes are listed
 
-    from ollama_sync.core.observed import OllamaProcess, classify_process  # noqa: PLC0415  # doctor only
+    from ollama_sync.core.machine_facts import OllamaProcess, classify_process  # noqa: PLC0415  # doctor only
 
     found: list[OllamaProcess] = []
     for proc in psutil.process_iter(["pid", "ppid", "cmdline", "exe"]):

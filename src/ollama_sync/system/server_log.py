@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from ollama_sync.core.facts import ServerConfig
+from ollama_sync.core.observation import ServerConfig
 
 _CONFIG_RE: Final = re.compile(r'server config"? env="(map\[(?:[^"\\]|\\.)*)')  # to the closing quote or EOL
 _KEY_RE: Final = re.compile(r"(?:^|(?<= ))([A-Z][A-Z0-9_]*):")

@@ -1,6 +1,6 @@
 """The service-manager seam: one Protocol, one implementation per backend, chosen by the target's backend.
 
-Each implementation (launchctl.py, systemctl.py, supervisorctl.py) builds exact argv lists, runs them
+Each implementation (launchctl.py, systemctl.py, supervisord.py) builds exact argv lists, runs them
 through the Runner, and parses the manager's output with pure functions kept next to it.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
 
-from ollama_sync.core.facts import ServiceState
-from ollama_sync.core.paths import Machine, Target
+from ollama_sync.core.observation import ServiceState
 from ollama_sync.core.settings import Backend
+from ollama_sync.core.target import Machine, Target
 from ollama_sync.system.files import Files
 
 if TYPE_CHECKING:
@@ -72,6 +72,6 @@ def manager_for(ctx: Adapters, backend: Backend) -> ServiceManager:
 
             return SystemdManager(ctx.runner, ctx.files, ctx.machine)
         case Backend.SUPERVISORD:
-            from ollama_sync.system.supervisorctl import SupervisorManager  # noqa: PLC0415
+            from ollama_sync.system.supervisord import SupervisorManager  # noqa: PLC0415
 
             return SupervisorManager(ctx.runner, ctx.files, ctx.machine, ctx.environ)

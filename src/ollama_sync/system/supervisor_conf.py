@@ -13,7 +13,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Final, NamedTuple
 
-from ollama_sync.errors import ConfigError, Location, Unsupported
+from ollama_sync.core.findings import Location
+from ollama_sync.errors import ConfigError, Unsupported
 from ollama_sync.system.files import Files
 
 CONF_ENV: Final = "OLLAMA_SYNC_SUPERVISOR_CONF"
@@ -59,7 +60,7 @@ def find_conf(files: Files, environ: Mapping[str, str]) -> str:
 def read_conf(files: Files, environ: Mapping[str, str]) -> SupervisorConf:
     """Find and parse supervisord's main config."""
     path = find_conf(files, environ)
-    return parse_conf(files.read_text(path) or "", path, environ)
+    return parse_conf(files.read_text(path, lenient=True) or "", path, environ)
 
 
 def parse_conf(text: str, path: str, environ: Mapping[str, str]) -> SupervisorConf:

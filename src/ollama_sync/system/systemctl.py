@@ -8,9 +8,9 @@ installer's unit stays the installer's business, so load and stop leave it as th
 
 from __future__ import annotations
 
-from ollama_sync.core.facts import RunState, ServiceState
-from ollama_sync.core.paths import Machine, Target
+from ollama_sync.core.observation import RunState, ServiceState
 from ollama_sync.core.settings import Backend, Scope
+from ollama_sync.core.target import Machine, Target
 from ollama_sync.errors import CommandError, OllamaSyncError
 from ollama_sync.system.files import Files
 from ollama_sync.system.log_file import tail_lines

@@ -14,10 +14,10 @@ import signal
 from dataclasses import dataclass, field
 from typing import Final
 
-from ollama_sync.core.facts import RunState, ServiceState
+from ollama_sync.core.observation import RunState, ServiceState
 
 SHOW_PROPERTIES: Final = ("ActiveState", "SubState", "MainPID", "ExecMainStatus", "ExecMainCode",
-                          "UnitFileState", "Environment", "LoadState", "NRestarts")
+                          "UnitFileState", "Environment", "LoadState", "NRestarts", "Result")
 _SIMPLE_ESCAPES: Final = {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11}
 _CLD_KILLED: Final = (2, 3)  # ExecMainCode: 1 CLD_EXITED, 2 CLD_KILLED, 3 CLD_DUMPED (waitid(2) si_code)
 _ENABLED: Final = frozenset({"enabled", "enabled-runtime", "linked", "linked-runtime", "alias"})
@@ -39,6 +39,7 @@ class ShowFacts:
     unit_file_state: str | None = None
     environment: dict[str, str] | None = None  # None when the property was not printed
     n_restarts: int | None = None
+    result: str | None = None  # success, exit-code, signal, start-limit-hit, … (systemd.exec Result=)
     values: dict[str, str] = field(default_factory=dict)  # everything printed, verbatim
 
     @property
@@ -75,7 +76,7 @@ def parse_show(text: str) -> ShowFacts:
         exec_main_code=_int(values.get("ExecMainCode")), exec_main_status=_int(values.get("ExecMainStatus")),
         unit_file_state=values.get("UnitFileState") or None,
         environment=None if env is None else environment_dict(split_words(env)),
-        n_restarts=_int(values.get("NRestarts")), values=values,
+        n_restarts=_int(values.get("NRestarts")), result=values.get("Result") or None, values=values,
     )
 
 
@@ -164,8 +165,22 @@ def service_state(facts: ShowFacts, *, domain: str, detail: str = "") -> Service
     if facts.load_state not in (None, "loaded", "not-found"):
         notes.append(f"unit {facts.load_state}")
     env = None if facts.environment is None else tuple(sorted(facts.environment.items()))
+    loop = is_crash_loop(facts)
+    reason = ""
+    if loop:
+        reason = f"systemd: {facts.active_state} ({facts.sub_state}), last exit: {explain_status(facts)}"
+        if facts.n_restarts:
+            reason += f", restarted {facts.n_restarts} times"
     return ServiceState(state=run_state(facts), pid=facts.main_pid, last_exit=facts.last_exit,
-                        enabled=facts.enabled, environment=env, domain=domain, detail="; ".join(notes))
+                        enabled=facts.enabled, environment=env, domain=domain, detail="; ".join(notes),
+                        runs=facts.n_restarts, crash_loop=loop, crash_reason=reason)
+
+
+def is_crash_loop(facts: ShowFacts) -> bool:
+    """systemd waits to start a server that failed again (`auto-restart`), or gave up (`start-limit-hit`)."""
+    if facts.sub_state == "auto-restart" and facts.last_exit not in (None, 0):
+        return True
+    return facts.active_state == "failed" and facts.result == "start-limit-hit"
 
 
 def explain_status(facts: ShowFacts) -> str:

@@ -1,26 +1,25 @@
 """Diagnosis: every observed fact about the service, the server and the machine → findings, each with its exact fix.
 
 Pure: app/doctor.py gathers `DoctorFacts`; the checks live here (service and file), in
-core/doctor/server.py (exit status, log, drift, version, models folder) and core/doctor/network.py
+core/doctor/server.py (exit status, log, drift, version, models folder) and core/doctor/exposure.py
 (port holder, other servers, exposure). Finding codes are stable; README.md lists them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Final
 
+from ollama_sync.core.doctor.exposure import network_findings
 from ollama_sync.core.doctor.fixes import FixCommands
-from ollama_sync.core.doctor.network import network_findings
-from ollama_sync.core.doctor.secrets import secret_variables
 from ollama_sync.core.doctor.server import server_findings
 from ollama_sync.core.drift import SettingRow
-from ollama_sync.core.facts import RunState, ServerConfig, ServiceState
 from ollama_sync.core.file_env import FileEnv
 from ollama_sync.core.findings import Finding, Severity, sort_findings
 from ollama_sync.core.hostport import HostPort
-from ollama_sync.core.network import Address, Listener, Probe, TailscaleSelf
-from ollama_sync.core.observed import (
+from ollama_sync.core.machine_facts import (
     Account,
     ManagerJob,
     OllamaProcess,
@@ -28,10 +27,28 @@ from ollama_sync.core.observed import (
     is_group_or_world_writable,
     is_world_readable,
 )
-from ollama_sync.core.paths import Target
+from ollama_sync.core.network import Address, Listener, Probe, TailscaleSelf
+from ollama_sync.core.observation import RunState, ServerConfig, ServiceState
 from ollama_sync.core.render import is_ours
 from ollama_sync.core.settings import Backend, Scope
+from ollama_sync.core.target import Target
 from ollama_sync.core.version import Version
+
+# Which environment variables hold secrets (API keys, tokens, passwords, proxy URLs with credentials).
+_SECRET_WORDS: Final = frozenset({"KEY", "APIKEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASS",
+                                  "CREDENTIAL", "CREDENTIALS", "AUTH"})
+_URL_CREDENTIALS: Final = re.compile(r"://[^/@\s:]+:[^/@\s]+@")
+
+
+def is_secret(name: str, value: str) -> bool:
+    """True for a secret-looking name (a word such as KEY or TOKEN) or a URL carrying user:password@."""
+    words = set(name.upper().split("_"))
+    return (bool(words & _SECRET_WORDS) and bool(value)) or bool(_URL_CREDENTIALS.search(value))
+
+
+def secret_variables(env: Mapping[str, str]) -> list[str]:
+    """The names of the variables in env that hold secrets, sorted."""
+    return sorted(name for name, value in env.items() if is_secret(name, value))
 
 
 @dataclass(frozen=True)

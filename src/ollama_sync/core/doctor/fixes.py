@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ollama_sync.core.paths import Target
 from ollama_sync.core.settings import Backend, Scope
+from ollama_sync.core.target import Target
 
 
 @dataclass(frozen=True)

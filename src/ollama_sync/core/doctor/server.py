@@ -10,7 +10,7 @@ from ollama_sync.core import catalog
 from ollama_sync.core.drift import Mark, SettingRow
 from ollama_sync.core.exit_status import explain_exit_status, is_failure
 from ollama_sync.core.findings import Finding, Severity
-from ollama_sync.core.observed import Access, blocking_ancestor, can_access
+from ollama_sync.core.machine_facts import Access, blocking_ancestor, can_access
 from ollama_sync.core.options import OPTIONS
 
 if TYPE_CHECKING:

@@ -106,6 +106,74 @@ def replace_node(node: Node, value: object) -> Edit:
     return node.start_byte, node.end_byte, nix_literal(value).encode("utf-8")
 
 
+def replace_list(source: Source, node: Node, new: list[object]) -> list[Edit]:
+    """Edits that make a literal list hold new, keeping its layout and comments.
+
+    Items that stay keep their bytes (and comments); items that go are removed with their line when
+    they stand alone on it; new items are appended after the last item, one per line in a multi-line
+    list (with the items' indentation), on the same line otherwise. A reordering rewrites the list in
+    its layout (one item per line when it was multi-line).
+    """
+    items = named(node)
+    old = [_literal_value(source, item) for item in items]
+    if old == new:
+        return []
+    kept = [v for v in old if v in new]
+    if None in old or kept != [v for v in new if v in kept] or len(set(map(repr, old))) != len(old):
+        return [_rewrite_list(source, node, new)]
+    edits = [remove_binding(source, item) for item, value in zip(items, old, strict=True) if value not in new]
+    added = [v for v in new if v not in kept]
+    survivors = [item for item, value in zip(items, old, strict=True) if value in new]
+    if not added:
+        return edits
+    if not survivors:
+        return [_rewrite_list(source, node, new)]
+    anchor = survivors[-1]
+    multiline = b"\n" in source.data[node.start_byte:node.end_byte]
+    for value in reversed(added):  # each inserted at the same point: reversed keeps their order
+        if multiline:
+            edits.append(_after(source, anchor, nix_literal(value)))
+        else:
+            edits.append((anchor.end_byte, anchor.end_byte, f" {nix_literal(value)}".encode()))
+    return _merge_same_point(edits)
+
+
+def _merge_same_point(edits: list[Edit]) -> list[Edit]:
+    """Insertions at one offset joined in list order (apply_edits needs non-overlapping edits)."""
+    merged: dict[tuple[int, int], bytes] = {}
+    order: list[tuple[int, int]] = []
+    for start, end, text in edits:
+        if (start, end) in merged and start == end:
+            merged[(start, end)] = text + merged[(start, end)]
+        else:
+            merged[(start, end)] = text
+            order.append((start, end))
+    return [(start, end, merged[(start, end)]) for start, end in order]
+
+
+def _literal_value(source: Source, item: Node) -> object:
+    """A list item's value when it is a plain string or number literal, else None."""
+    if item.type == "string_expression" and not has_interpolation(item):
+        text = source.text(item)
+        if "\\" not in text:
+            return text[1:-1]
+    if item.type == "integer_expression":
+        return int(source.text(item))
+    return None
+
+
+def _rewrite_list(source: Source, node: Node, new: list[object]) -> Edit:
+    text = source.data[node.start_byte:node.end_byte]
+    if b"\n" not in text or not new:
+        return replace_node(node, new)
+    line_start = source.data.rfind(b"\n", 0, node.start_byte) + 1
+    base = source.data[line_start:node.start_byte]
+    base = base[:len(base) - len(base.lstrip())]
+    newline = _newline(source.data).decode()
+    inner = "".join(f"{newline}{base.decode()}  {nix_literal(v)}" for v in new)
+    return node.start_byte, node.end_byte, f"[{inner}{newline}{base.decode()}]".encode()
+
+
 def insert_binding(source: Source, home: Home, key: Sequence[str], value: object) -> Edit:
     """Insert `key = value;` into a set, after its last binding, with the siblings' indentation."""
     line = ".".join(nix_key(k) for k in (*home.prefix, *key)) + f" = {nix_literal(value)};"

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
 Data = str | int | float | bool | None
+MAX_DEPTH = 100  # expressions nested in one another (a host module needs about ten)
 PRIORITIES = {"mkForce": 50, "mkDefault": 1000, "mkOptionDefault": 1500}
 # Nix's global names (its base environment); only the first three and toString are evaluated.
 BUILTIN_NAMES = frozenset({"true", "false", "null", "toString", "builtins", "import", "map", "throw", "abort",
@@ -121,6 +122,12 @@ class Env(NamedTuple):
     with_: Thunk | None = None
 
 
+def too_deep(source: Source, node: Node) -> ConfigError:
+    """The error for an expression nested deeper than MAX_DEPTH."""
+    return ConfigError(f"nested more than {MAX_DEPTH} levels deep: too deep for the static reader",
+                       location=source.location(node), hint="evaluate it with Nix: --eval nix")
+
+
 def forced(val: Val) -> Thunk:
     """A thunk already holding val."""
     return Thunk(value=val)
@@ -133,6 +140,7 @@ class Evaluator:
         self.source = source
         self.skipped: list[NotStatic] = []  # bindings whose names could not be evaluated
         self.root_env = Env({})
+        self.depth = 0  # expressions being evaluated, nested
         from ollama_sync.core.nix.expr import evaluate  # noqa: PLC0415  # the rules module imports this one
 
         self._evaluate = evaluate
@@ -174,8 +182,19 @@ class Evaluator:
         return thunk.value
 
     def eval(self, node: Node, env: Env) -> Val:
-        """The value of one expression node."""
-        return self._evaluate(self, node, env)
+        """The value of one expression node; nesting deeper than MAX_DEPTH is a ConfigError, not a crash."""
+        self.enter(node)
+        try:
+            return self._evaluate(self, node, env)
+        finally:
+            self.depth -= 1
+
+    def enter(self, node: Node) -> None:
+        """Count one more level of nesting (the caller decrements); past MAX_DEPTH a ConfigError at node."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            self.depth -= 1
+            raise too_deep(self.source, node)
 
     # ---- attribute sets -------------------------------------------------------------------------
 
@@ -183,12 +202,16 @@ class Evaluator:
         """Build an attribute set from an attrset/let node's bindings; returns it and its inner scope."""
         result = AttrsV({}, node, [Home(node)])
         inner = Env(result.attrs, env) if recursive else env
-        for binding_set in (c for c in node.named_children if c.type == "binding_set"):
-            for binding in named(binding_set):
-                try:
-                    self._binding(result, binding, inner, env, node)
-                except NotStatic as exc:
-                    self.skipped.append(exc)
+        self.enter(node)  # set literals nested in set literals are built eagerly, one level each
+        try:
+            for binding_set in (c for c in node.named_children if c.type == "binding_set"):
+                for binding in named(binding_set):
+                    try:
+                        self._binding(result, binding, inner, env, node)
+                    except NotStatic as exc:
+                        self.skipped.append(exc)
+        finally:
+            self.depth -= 1
         return result, inner
 
     def _binding(self, target: AttrsV, binding: Node, env: Env, outer: Env, container: Node) -> None:

@@ -6,11 +6,14 @@ commands on TOML declarations never pay for the import.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
-from ollama_sync.errors import ConfigError, Location
+from ollama_sync.core.findings import Location
+from ollama_sync.errors import ConfigError
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser
@@ -76,28 +79,78 @@ def _nix_grammar() -> Any:
     return binding.language()
 
 
+INT_MAX: Final = 2**63 - 1  # Nix integers are signed 64-bit; a larger literal is a parse error in Nix
+_LONG_DIGITS: Final = re.compile(rb"[0-9]{19,}")
+# tree-sitter's parse time grows with the square of an expression chain's length (`1+1+…`, `---1`,
+# `a.b.b…`: 4,000 links take 0.7 s, 10,000 take 6 s). A chain needs a long stretch without `;`, brackets
+# or quotes; only such a stretch has its operators counted, and more than MAX_CHAIN is refused.
+_STRETCH: Final = re.compile(rb"[^;{}\[\]()\"']{2000,}")
+_OPERATOR: Final = re.compile(rb"[-+*/!?<>|&:.]|\b(?:if|then|else|or)\b")
+MAX_CHAIN: Final = 1000
+
+
 def parse(text: str | bytes, path: str) -> Source:
-    """Parse Nix text; a syntax error is a ConfigError at file:line:col with the line and a caret."""
+    """Parse Nix text; a syntax error is a ConfigError at file:line:col with the line and a caret.
+
+    Agrees with Nix (2.8 checked with nix-instantiate) where the grammar is looser: a byte-order mark,
+    an empty or comment-only file and an integer literal above 2^63 - 1 are errors.
+    """
     data = text.encode("utf-8") if isinstance(text, str) else text
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise ConfigError("Nix syntax error: unexpected invalid token (a byte-order mark)",
+                          location=Location(path, 1, 1), hint="save the file as UTF-8 without a byte-order mark")
+    _check_chains(data, path)
     tree = _parser().parse(data)
     source = Source(path, data, tree.root_node)
     bad = first_error(tree.root_node)
     if bad is not None:
         raise syntax_error(source, bad)
+    if not named(tree.root_node):
+        raise ConfigError("Nix syntax error: unexpected end of file (the file holds no expression)",
+                          location=Location(path, 1, 1), hint="write the module: { ... }: { … }")
+    if _LONG_DIGITS.search(data):  # only then is a walk for integer literals worth it
+        _check_integers(source)
     return source
+
+
+def _check_chains(data: bytes, path: str) -> None:
+    for stretch in _STRETCH.finditer(data):
+        operators = list(_OPERATOR.finditer(stretch.group()))
+        if len(operators) > MAX_CHAIN:
+            offset = stretch.start() + operators[MAX_CHAIN].start()
+            line = data.count(b"\n", 0, offset) + 1
+            raise ConfigError(f"an expression of more than {MAX_CHAIN} operators in a row: too deep to read",
+                              location=Location(path, line), hint="split it with let bindings or parentheses")
+
+
+def _check_integers(source: Source) -> None:
+    for node in _descendants(source.root):
+        if node.type == "integer_expression" and int(source.text(node)) > INT_MAX:
+            raise ConfigError(f"invalid integer {source.text(node)!r} (Nix integers are 64-bit)",
+                              location=source.location(node), excerpt=source.line_text(node.start_byte),
+                              hint=f"write a number up to {INT_MAX}")
+
+
+def _descendants(root: Node) -> Iterator[Node]:
+    """Every node under root, in document order (iterative: a deep tree must not exhaust the stack)."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(node.children))
 
 
 def first_error(node: Node) -> Node | None:
     """The first ERROR or MISSING node under node (document order), or None for a clean tree."""
     if not node.has_error:
         return None
-    if node.type == "ERROR" or node.is_missing:
-        return node
-    for child in node.children:
-        found = first_error(child)
-        if found is not None:
-            return found
-    return node  # has_error set without an identifiable child: blame the node itself
+    while True:  # iterative: a deeply nested broken file must not exhaust the stack
+        if node.type == "ERROR" or node.is_missing:
+            return node
+        child = next((c for c in node.children if c.has_error or c.is_missing), None)
+        if child is None:
+            return node  # has_error set without an identifiable child: blame the node itself
+        node = child
 
 
 def syntax_error(source: Source, node: Node) -> ConfigError:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Final
 
 from ollama_sync.core.findings import Finding, Severity
-from ollama_sync.core.paths import Target
 from ollama_sync.core.settings import Backend, Declaration
+from ollama_sync.core.target import Target
 
 MARKER: Final = "Managed by ollama-sync"
 SERVICE: Final = "service."  # problem keys with this prefix name a [service] field, not a variable
@@ -23,6 +23,14 @@ _SURROGATE: Final = re.compile("[\ud800-\udfff]")
 _CONTROL: Final = re.compile("[\x00-\x1f\x7f]")
 _LABEL: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")  # safe as a file name, unit name and program name
 _USER: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\Z")  # a POSIX portable user name
+# The longest label whose service file and watcher files still have legal names: a file name is at most
+# 255 bytes (NAME_MAX), a systemd unit name at most 255 characters (UNIT_NAME_MAX - 1, systemd unit-name.h);
+# the longest names built from a label are `<label>.watch.plist`, `<label>-sync-watch.service`, `<label>.conf`.
+LABEL_MAX: Final[dict[Backend, int]] = {
+    Backend.LAUNCHD: 255 - len(".watch.plist"),
+    Backend.SYSTEMD: 255 - len("-sync-watch.service"),
+    Backend.SUPERVISORD: 255 - len(".conf"),
+}
 
 Problem = tuple[str, str]  # (variable name, or SERVICE + field name; why it cannot be rendered)
 
@@ -82,6 +90,9 @@ def common_problems(env: dict[str, str], target: Target) -> list[Problem]:
         problems.append((SERVICE + "log_path", "must be an absolute path (or start with ~/)"))
     if not _LABEL.match(target.name):
         problems.append((SERVICE + "label", "must be letters, digits, '.', '_' or '-' (it names the service file)"))
+    elif len(target.name) > LABEL_MAX[target.backend]:
+        problems.append((SERVICE + "label", f"is {len(target.name)} characters long; {target.backend.value} allows "
+                                            f"at most {LABEL_MAX[target.backend]} (it names the service file)"))
     if target.user is not None and not _USER.match(target.user):
         problems.append((SERVICE + "user", "is not a portable user name (letters, digits, '.', '_', '-')"))
     return problems
@@ -89,8 +100,12 @@ def common_problems(env: dict[str, str], target: Target) -> list[Problem]:
 
 def marker_comment(source: str) -> str:
     """The marker text naming the declaration; always one printable line (plan relies on that)."""
-    where = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in source)
-    return f"{MARKER} from {where}. Edit the declaration, then run: ollama-sync apply"
+    return f"{MARKER} from {printable(source)}. Edit the declaration, then run: ollama-sync apply"
+
+
+def printable(text: str) -> str:
+    """text as one printable line: control characters, surrogates and non-characters as Python escapes."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 def is_ours(content: bytes) -> bool:

@@ -11,10 +11,14 @@ import plistlib
 import re
 from typing import Final
 
-from ollama_sync.core.paths import Target
 from ollama_sync.core.render import SERVICE, Problem, marker_comment
 from ollama_sync.core.settings import Scope
+from ollama_sync.core.target import Target
 
+# Every session type, as Homebrew's service.rb writes for each `brew services` plist: an agent bootstrapped
+# into user/<uid> over SSH (session Background) loads, and so does the same plist at a later GUI login (Aqua).
+# Without the key launchd assumes Aqua and refuses user/<uid>: "Service cannot load in requested session".
+SESSION_TYPES: Final = ("Aqua", "Background", "LoginWindow", "StandardIO", "System")
 _XML_UNSAFE: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\r\ufffe\uffff\ud800-\udfff]")
 
 
@@ -39,6 +43,8 @@ def plist_dict(env: dict[str, str], target: Target) -> dict[str, object]:
         "KeepAlive": True,
         "ProcessType": "Interactive" if target.scope is Scope.USER else "Standard",
     }
+    if target.scope is Scope.USER:
+        plist["LimitLoadToSessionType"] = list(SESSION_TYPES)
     if target.log_path:
         plist["StandardOutPath"] = target.log_path
         plist["StandardErrorPath"] = target.log_path

@@ -15,8 +15,8 @@ import re
 import shlex
 from typing import Final
 
-from ollama_sync.core.paths import Target
 from ollama_sync.core.render import SERVICE, Problem, marker_comment
+from ollama_sync.core.target import Target
 
 _LINE_BREAK: Final = re.compile("[\x00\n\r]")  # the file is read with universal newlines
 _HERE: Final = "%(here)s"

@@ -16,9 +16,9 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from ollama_sync.core.paths import Target
 from ollama_sync.core.render import SERVICE, Problem, marker_comment
 from ollama_sync.core.settings import Scope
+from ollama_sync.core.target import Target
 
 _CONTROL: Final = re.compile("[\x00-\x08\x0b-\x1f\x7f]")  # all but tab and line feed, which are escaped
 _ESCAPES: Final = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "%": "%%"}

@@ -13,10 +13,11 @@ import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ollama_sync.core.paths import Machine
-from ollama_sync.core.render import MARKER
+from ollama_sync.core.render import MARKER, printable
+from ollama_sync.core.render.launchd import SESSION_TYPES, xml_comment
 from ollama_sync.core.render.systemd import quote_environment
 from ollama_sync.core.settings import Backend, Scope
+from ollama_sync.core.target import Machine
 
 
 @dataclass(frozen=True)
@@ -66,12 +67,13 @@ def render_watch_plist(watcher: Watcher, source: str) -> bytes:
         "StandardOutPath": watcher.log_path,
         "StandardErrorPath": watcher.log_path,
     }
+    if watcher.scope is Scope.USER:
+        plist["LimitLoadToSessionType"] = list(SESSION_TYPES)  # loads in the same domains as the server
     if watcher.environment:
         plist["EnvironmentVariables"] = dict(watcher.environment)
     body = plistlib.dumps(plist, fmt=plistlib.FMT_XML, sort_keys=True)
     head, sep, rest = body.partition(b"<plist")
-    note = "<!-- " + _marker(source).replace("--", "- -") + " -->"  # '--' cannot appear inside a comment
-    return head + note.encode() + b"\n" + sep + rest
+    return head + xml_comment(_marker(source)).encode() + b"\n" + sep + rest
 
 
 def render_path_unit(watcher: Watcher, source: str) -> bytes:
@@ -102,8 +104,8 @@ def _path_word(path: str) -> str:
 
 
 def _marker(source: str) -> str:
-    where = source.replace("\n", " ")
-    return f"{MARKER}: the watcher that applies {where} when it changes (ollama-sync watch)"
+    """One printable line (a `#` comment in a unit, an XML comment in a plist) naming the declaration."""
+    return f"{MARKER}: the watcher that applies {printable(source)} when it changes (ollama-sync watch)"
 
 
 def watcher_environment(environ: Mapping[str, str], extra_path: Sequence[str]) -> tuple[tuple[str, str], ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ollama_sync.core.observed import ServerKind, classify_process, job_kind
+from ollama_sync.core.machine_facts import ServerKind, classify_process, job_kind
 
 
 @pytest.mark.parametrize(("args", "exe", "expected"), [

@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from ollama_sync.core.facts import RunState
-from ollama_sync.core.paths import Machine, Target
+from ollama_sync.core.observation import RunState
 from ollama_sync.core.render.supervisord import render_program
 from ollama_sync.core.settings import Backend, Scope
+from ollama_sync.core.target import Machine, Target
 from ollama_sync.errors import OllamaSyncError, Unsupported
 from ollama_sync.system.files import Files
 from ollama_sync.system.ollama_api import OllamaApi
 from ollama_sync.system.runner import SubprocessRunner
 from ollama_sync.system.server_log import parse_server_config
 from ollama_sync.system.supervisor_conf import CONF_ENV, STANDARD_CONFS, find_conf, parse_conf
-from ollama_sync.system.supervisorctl import SupervisorManager, program_env_keys, read_tail
+from ollama_sync.system.supervisord import SupervisorManager, program_env_keys, read_tail
 from tests.supervisor_harness import Supervisord, fake_ollama, free_port, supervisord
 
 __all__ = ["fake_ollama", "supervisord"]  # fixtures used below
@@ -94,6 +94,10 @@ def test_failing_server_is_reported_failed(supervisord: Supervisord, fake_ollama
     while mgr.state(target).state is not RunState.FAILED:
         assert time.monotonic() < deadline
         time.sleep(0.05)
+    failed = mgr.state(target)
+    assert failed.crash_loop and failed.runs is None
+    assert failed.crash_reason.startswith("supervisord: ") and "Exited too quickly" in failed.crash_reason
+    assert failed.last_exit is None  # supervisord does not keep the status of a too-quick exit
     assert any("stand-in told to exit at start" in line for line in mgr.log_tail(target))
 
 

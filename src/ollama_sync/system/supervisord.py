@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final
 
-from ollama_sync.core.facts import RunState, ServiceState
-from ollama_sync.core.paths import Machine, Target
+from ollama_sync.core.observation import RunState, ServiceState
 from ollama_sync.core.settings import Backend
+from ollama_sync.core.target import Machine, Target
 from ollama_sync.errors import OllamaSyncError
 from ollama_sync.system.files import Files
 from ollama_sync.system.supervisor_conf import SupervisorConf, read_conf
@@ -37,6 +37,8 @@ _STATES: Final = {
     "STARTING": RunState.STARTING, "RUNNING": RunState.RUNNING,
     "BACKOFF": RunState.FAILED, "FATAL": RunState.FAILED, "UNKNOWN": RunState.UNKNOWN,
 }
+# BACKOFF: exited within startsecs and is being started again; FATAL: gave up after startretries
+_CRASH_LOOP: Final = frozenset({"BACKOFF", "FATAL"})
 _SUPERVISOR_VARS: Final = ("SUPERVISOR_ENABLED", "SUPERVISOR_PROCESS_NAME", "SUPERVISOR_GROUP_NAME",
                            "SUPERVISOR_SERVER_URL")
 _ENV_KEY: Final = re.compile(r"""(?:^|,)\s*([A-Za-z_][A-Za-z0-9_]*)=(?:"[^"]*"|'[^']*'|[^,]*)""")
@@ -67,7 +69,10 @@ class SupervisorManager:
         return self._given_rpc or SupervisorRpc(self.conf)
 
     def state(self, target: Target) -> ServiceState:
-        """Program state, pid, last exit status and the environment of its process."""
+        """Program state, pid, last exit status, crash loop (BACKOFF/FATAL) and the environment of its process.
+
+        supervisord keeps no restart count (runs stays None): a restart shows as another pid.
+        """
         info = self._info(target.name)
         if info is None:
             return ServiceState(RunState.NOT_LOADED, enabled=False, domain=self.conf.path,
@@ -78,7 +83,12 @@ class SupervisorManager:
                               if x)  # FATAL's description repeats its spawn error
         detail = " ".join(parts)
         env = self._environment(pid, target) if pid else None
-        return ServiceState(state, pid, int(info.get("exitstatus") or 0), True, env, self.conf.path, detail)
+        loop = str(info.get("statename")) in _CRASH_LOOP
+        # supervisord drops the status of a process that exited within startsecs (process.py finish())
+        exit_status = None if loop else int(info.get("exitstatus") or 0)
+        reason = f"supervisord: {detail}" if loop else ""
+        return ServiceState(state, pid, exit_status, True, env, self.conf.path, detail,
+                            crash_loop=loop, crash_reason=reason)
 
     def load(self, target: Target) -> None:
         """`reread` + `update` for this program; restart it when its section did not change."""
@@ -154,7 +164,7 @@ class SupervisorManager:
         if env is None:
             return None  # macOS hides other processes' environments; a process may also just have exited
         inherited = process_environ(parent_pid(pid) or 0) or {}
-        named = set(program_env_keys(self.files.read_text(target.path) or ""))
+        named = set(program_env_keys(self.files.read_text(target.path, lenient=True) or ""))
         passed = {k: v for k, v in env.items()
                   if k not in _SUPERVISOR_VARS and (k in named or k.startswith("OLLAMA_") or inherited.get(k) != v)}
         return tuple(sorted(passed.items()))

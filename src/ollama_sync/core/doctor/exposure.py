@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Final
 from ollama_sync.core.exit_status import explain_exit_status
 from ollama_sync.core.findings import Finding, Severity
 from ollama_sync.core.hostport import binds_all_interfaces, is_loopback, parse_host
+from ollama_sync.core.machine_facts import ManagerJob, OllamaProcess, ServerKind, job_kind
 from ollama_sync.core.network import AddressKind, Listener, has_public_address, is_tailscale_ip
-from ollama_sync.core.observed import ManagerJob, OllamaProcess, ServerKind, job_kind
 
 if TYPE_CHECKING:
     from ollama_sync.core.doctor.diagnose import DoctorFacts
