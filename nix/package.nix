@@ -21,8 +21,6 @@ python3Packages.buildPythonApplication {
     tree-sitter-grammars.tree-sitter-nix
     psutil
     filelock
-    platformdirs
-    gguf
     watchfiles
     ollama
   ];

@@ -73,3 +73,15 @@ def test_no_grab_bag_modules() -> None:
 def test_module_names_are_unique_within_a_layer(layer: str) -> None:
     stems = [p.stem for p in modules(layer) if p.stem != "__init__"]
     assert sorted(stems) == sorted(set(stems)), f"two {layer} modules share a name: {stems}"
+
+
+def test_src_imports_no_package_users_do_not_install() -> None:
+    not_installed = {"gguf", "hypothesis", "pytest", "supervisor", "platformdirs"}  # test extra, or dropped
+    bad = [(str(p.relative_to(PACKAGE)), name) for p in PACKAGE.rglob("*.py") for name, _ in imported(p)
+           if name.split(".")[0] in not_installed]
+    assert not bad, bad
+
+
+def test_no_test_hooks_in_the_shipped_code() -> None:
+    hooked = [str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py") if "OLLAMA_SYNC_TEST" in p.read_text()]
+    assert not hooked, hooked

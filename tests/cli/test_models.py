@@ -166,7 +166,12 @@ def test_backoff_doubles_and_is_bounded() -> None:
 def test_prune_after_confirmation(server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = write_config(tmp_path, server.port, ["llama3.1:8b"])
     asked: list[tuple[str, ...]] = []
-    declined = SyncOptions(prune=True, confirm=lambda names: asked.append(names) is not None)
+
+    def decline(names: tuple[str, ...]) -> bool:
+        asked.append(names)
+        return False
+
+    declined = SyncOptions(prune=True, confirm=decline)
     result = sync_models(context(config), load(context(config)), options=declined)
     assert asked == [("old:latest", "older:7b")] and result.removed == ()
     assert len(server.installed()) == 3

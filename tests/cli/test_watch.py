@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -118,10 +119,14 @@ def test_runs_are_recorded_and_failures_visible(tmp_path: Path) -> None:
     assert [r.ok for r in read_records(ctx)] == [True, False]
 
 
+def numbered_run(i: int, _ctx: Context) -> tuple[bool, bool, str]:
+    return True, False, f"run {i}"
+
+
 def test_log_is_bounded(tmp_path: Path) -> None:
     ctx = context(tmp_path, config(tmp_path))
     for i in range(KEEP_RECORDS + 5):
-        run_once(ctx, trigger="once", apply_once=lambda c, i=i: (True, False, f"run {i}"))
+        run_once(ctx, trigger="once", apply_once=functools.partial(numbered_run, i))
     records = read_records(ctx)
     assert len(records) == KEEP_RECORDS and records[-1].message == f"run {KEEP_RECORDS + 4}"
 

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, Protocol, TypeVar
 
 from hypothesis import strategies as st
 
 from ollama_sync.core.nix.edit import nix_key
 
+T = TypeVar("T")
+
+
+class Draw(Protocol):
+    """What draws a value: a composite's `draw` (st.DrawFn) or `DataObject.draw`."""
+
+    def __call__(self, strategy: st.SearchStrategy[T], /) -> T: ...
+
+
+SURROGATES: tuple[Literal["Cs"]] = ("Cs",)  # unpaired surrogates cannot be encoded
 KEYWORDS = {"if", "then", "else", "assert", "with", "let", "in", "rec", "inherit", "or", "true", "false", "null"}
 identifiers = st.from_regex(r"[a-z_][a-zA-Z0-9_'-]{0,7}", fullmatch=True).filter(lambda s: s not in KEYWORDS)
-odd_keys = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\x00"), min_size=1, max_size=6)
+odd_keys = st.text(st.characters(blacklist_categories=SURROGATES, blacklist_characters="\r\x00"),
+                   min_size=1, max_size=6)
 keys = st.one_of(identifiers, identifiers, odd_keys)
-texts = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=16)
+texts = st.text(st.characters(blacklist_categories=SURROGATES, blacklist_characters="\x00"), max_size=16)
 scalars = st.one_of(st.integers(-(2**40), 2**40), st.booleans(), st.none(), texts)
 values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
                                                         st.dictionaries(keys, inner, max_size=3)), max_leaves=8)
@@ -27,7 +38,7 @@ def gaps(draw: st.DrawFn) -> str:
     return space + comment + (" " if comment else "")
 
 
-def _string(draw: st.DrawFn, value: str) -> str:
+def _string(draw: Draw, value: str) -> str:
     indented_ok = value and "\n" not in value and "\r" not in value and not value.startswith((" ", "\t"))
     if indented_ok and draw(st.booleans()):
         body = value.replace("'", "''\\'").replace("${", "''${")
@@ -36,7 +47,7 @@ def _string(draw: st.DrawFn, value: str) -> str:
     return '"' + escaped.replace("${", "\\${") + '"'
 
 
-def render(draw: st.DrawFn, value: Any, *, in_list: bool = False) -> str:
+def render(draw: Draw, value: Any, *, in_list: bool = False) -> str:
     """A value as Nix text, layout and string form drawn at random (`-1` needs parentheses in a list)."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -51,7 +62,7 @@ def render(draw: st.DrawFn, value: Any, *, in_list: bool = False) -> str:
     return "{" + "".join(bindings(draw, value, ())) + draw(gaps()) + "}"
 
 
-def bindings(draw: st.DrawFn, value: dict[str, Any], prefix: tuple[str, ...]) -> list[str]:
+def bindings(draw: Draw, value: dict[str, Any], prefix: tuple[str, ...]) -> list[str]:
     """`k = v;` lines; a non-empty set is sometimes written as dotted paths `k.k2 = v2;` instead."""
     out: list[str] = []
     for key, item in value.items():

@@ -13,6 +13,7 @@ from ollama_sync.core.render.systemd import quote_environment
 from ollama_sync.core.servicefile import ServiceFacts, read_plist, read_systemd, split_words
 from ollama_sync.core.settings import Backend, Scope
 from ollama_sync.errors import ConfigError
+from tests.core.nixgen import SURROGATES
 
 UNIT = "/etc/systemd/system/ollama.service"
 
@@ -22,7 +23,7 @@ def facts(**env: str) -> ServiceFacts:
 
 
 @given(st.from_regex(r"[A-Z_][A-Z0-9_]{0,10}", fullmatch=True),
-       st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r\x0b\x0c"
+       st.text(st.characters(blacklist_categories=SURROGATES, blacklist_characters="\x00\r\x0b\x0c"
                              + "".join(map(chr, range(1, 9))) + "".join(map(chr, range(14, 32))) + "\x7f")))
 def test_rendered_environment_lines_read_back_exactly(name: str, value: str) -> None:
     line = quote_environment(name, value).removeprefix("Environment=")

@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,7 +68,7 @@ def answers(port: int) -> bool:
         return False
 
 
-def status_doc(config: Path, capsys: pytest.CaptureFixture[str], command: str = "status") -> tuple[int, dict]:
+def status_doc(config: Path, capsys: pytest.CaptureFixture[str], command: str = "status") -> tuple[int, dict[str, Any]]:
     capsys.readouterr()
     rc = run(["--config", str(config), "--json", command])
     return rc, json.loads(capsys.readouterr().out)

@@ -23,6 +23,7 @@ from ollama_sync.system.supervisord import SupervisorManager
 from tests.standin import install_fake_ollama
 from tests.supervisor_harness import Supervisord, free_port, running_supervisord
 
+CRASH_AT = Path(__file__).with_name("crash_at.py")  # the CLI, killed at a named transaction step
 
 @dataclass
 class Setup:
@@ -44,18 +45,19 @@ class Setup:
         return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.home), "LANG": "C.UTF-8",
                 "OLLAMA_SYNC_STATE_DIR": str(self.state), **self.sv.environ(), **extra}
 
-    def argv(self, *args: str) -> list[str]:
-        """The command line of one ollama-sync run."""
-        return [sys.executable, "-m", "ollama_sync", "--config", str(self.config), *args]
+    def argv(self, *args: str, crash_at: str | None = None) -> list[str]:
+        """The command line of one ollama-sync run (crash_at: killed with SIGKILL when apply reaches that step)."""
+        entry = ["-m", "ollama_sync"] if crash_at is None else [str(CRASH_AT), crash_at]
+        return [sys.executable, *entry, "--config", str(self.config), *args]
 
-    def run(self, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    def run(self, *args: str, crash_at: str | None = None, **extra: str) -> subprocess.CompletedProcess[str]:
         """Run ollama-sync to completion (stdin is not a terminal)."""
-        return subprocess.run(self.argv(*args), env=self.env(**extra), capture_output=True, text=True,
-                              timeout=120, stdin=subprocess.DEVNULL, check=False)
+        return subprocess.run(self.argv(*args, crash_at=crash_at), env=self.env(**extra), capture_output=True,
+                              text=True, timeout=120, stdin=subprocess.DEVNULL, check=False)
 
-    def apply(self, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    def apply(self, *args: str, crash_at: str | None = None, **extra: str) -> subprocess.CompletedProcess[str]:
         """`apply --yes --timeout 15` plus args."""
-        return self.run("apply", "--yes", "--timeout", "15", *args, **extra)
+        return self.run("apply", "--yes", "--timeout", "15", *args, crash_at=crash_at, **extra)
 
     def apply_json(self, *args: str) -> tuple[int, dict[str, Any]]:
         """`--json apply --yes`: exit status and document."""

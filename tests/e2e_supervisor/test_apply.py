@@ -140,7 +140,7 @@ CRASH_STEPS = ["locked", "begun", "written", "reloaded", "healthy", "verified", 
 def test_kill_9_at_each_step_is_recovered_by_the_next_apply(setup: Setup, step: str) -> None:
     assert setup.apply().returncode == 0
     setup.declare(extra='keep_alive = "10m"\n')
-    killed = setup.apply(OLLAMA_SYNC_TEST_CRASH_AT=step)
+    killed = setup.apply(crash_at=step)
     assert killed.returncode == -signal.SIGKILL
     conf = (setup.sv.include_dir / "ollama.conf").read_text()
     assert conf.endswith("\n") and conf.count("[program:ollama]") == 1  # a complete old or new file
@@ -160,7 +160,7 @@ def test_kill_9_during_rollback_is_recovered(setup: Setup) -> None:
         other.bind(("127.0.0.1", 0))
         other.listen()
         setup.declare(port=other.getsockname()[1])
-        killed = setup.apply(OLLAMA_SYNC_TEST_CRASH_AT="rolling-back")
+        killed = setup.apply(crash_at="rolling-back")
         assert killed.returncode == -signal.SIGKILL
         setup.declare()  # back to the working declaration
         done = setup.apply()

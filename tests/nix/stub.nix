@@ -107,7 +107,7 @@ in
   flakeOutputs = flake:
     let
       pythonPackages = mapAttrs (name: _: { pname = name; }) (listToAttrs (map (n: { name = n; value = n; }) [
-        "setuptools" "click" "rich" "tomlkit" "tree-sitter" "psutil" "filelock" "platformdirs" "gguf"
+        "setuptools" "click" "rich" "tomlkit" "tree-sitter" "psutil" "filelock"
         "watchfiles" "ollama" ])) // {
         tree-sitter-grammars.tree-sitter-nix = { pname = "tree-sitter-nix"; };
         buildPythonApplication = attrs: attrs;

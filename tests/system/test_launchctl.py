@@ -303,49 +303,17 @@ def test_system_scope_uses_the_system_domain(fake_runner: FakeRunner, clock: Clo
         manager.restart(daemon)
 
 
-def test_legacy_launchctl_load(manager: LaunchdManager, fake_runner: FakeRunner, clock: Clock, target: Target,
-                               tmp_path: Path) -> None:
-    plist = plist_arg(tmp_path)
+def test_a_launchctl_without_the_modern_verbs_is_an_error_not_a_fallback(
+        manager: LaunchdManager, fake_runner: FakeRunner, target: Target) -> None:
     fake_runner.add(("launchctl", "bootout", GUI), completed((), 1, "", UNKNOWN_VERB.format("bootout")))
-    fake_runner.add(("launchctl", "unload", plist), out("launchctl-unload-einprogress-legacy.stderr", 0),
-                    out("launchctl-unload-not-loaded-legacy.stderr", 0))
-    fake_runner.add(("launchctl", "load", "-w", plist), out("launchctl-load-already-loaded-37.stderr", 0), OK)
-    manager.load(target)
-    assert fake_runner.calls == [("launchctl", "bootout", GUI), ("launchctl", "unload", plist),
-                                 ("launchctl", "unload", plist), ("launchctl", "load", "-w", plist),
-                                 ("launchctl", "load", "-w", plist)]
-    assert clock.sleeps == [0.1, 0.1]  # one pause per retry loop
-
-
-@pytest.mark.parametrize("fixture", ["launchctl-load-eio.stderr", "launchctl-load-invalid-plist.stderr",
-                                     "launchctl-load-bad-ownership-permissions.stderr"])
-def test_legacy_load_failures_exit_0_but_are_errors(manager: LaunchdManager, fake_runner: FakeRunner,
-                                                    clock: Clock, target: Target, tmp_path: Path,
-                                                    fixture: str) -> None:
-    plist = plist_arg(tmp_path)
-    fake_runner.add(("launchctl", "bootout", GUI), completed((), 1, "", UNKNOWN_VERB.format("bootout")))
-    fake_runner.add(("launchctl", "unload", plist), OK)
-    fake_runner.add(("launchctl", "load", "-w", plist), out(fixture, 0))
-    with pytest.raises(CommandError) as caught:
+    with pytest.raises(CommandError, match='unknown subcommand "bootout"') as caught:
         manager.load(target)
-    assert caught.value.returncode == 0
-    assert sum(clock.sleeps) <= 10.0
-
-
-def test_legacy_stop_and_state(manager: LaunchdManager, fake_runner: FakeRunner, target: Target,
-                               tmp_path: Path) -> None:
-    plist = plist_arg(tmp_path)
-    fake_runner.add(("launchctl", "bootout", GUI), completed((), 1, "", UNKNOWN_VERB.format("bootout")))
-    fake_runner.add(("launchctl", "unload", "-w", plist), OK)
-    manager.stop(target)
-    assert fake_runner.calls[-1] == ("launchctl", "unload", "-w", plist)
+    assert caught.value.hint == "this launchctl predates bootstrap/bootout (macOS 10.10)"
+    assert fake_runner.calls == [("launchctl", "bootout", GUI)]  # no legacy load/unload is tried
     fake_runner.add(("launchctl", "print", GUI), completed((), 1, "", UNKNOWN_VERB.format("print")))
-    fake_runner.add(("launchctl", "list", LABEL), out("launchctl-list-label-running-ollama.txt", 0, stream="stdout"))
-    state = manager.state(target)
-    assert (state.state, state.pid, state.last_exit, state.environment) == (RunState.RUNNING, 24901, 0, None)
-    assert "legacy launchctl" in state.detail
-    fake_runner.script[("launchctl", "list", LABEL)] = [out("launchctl-list-label-not-found-113.stderr", 113)]
-    assert manager.state(target).state is RunState.NOT_LOADED
+    with pytest.raises(CommandError, match='unknown subcommand "print"') as caught:
+        manager.state(target)
+    assert caught.value.hint == "this launchctl predates bootstrap/bootout (macOS 10.10)"
 
 
 def test_log_tail_reads_the_newest_lines_through_files(manager: LaunchdManager, target: Target,

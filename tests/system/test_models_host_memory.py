@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import platform
+
 import pytest
 
 from ollama_sync.core.memory.estimate import Device
-from ollama_sync.system import host_memory
 from ollama_sync.system.host_memory import apple_gpu_budget, read_host_memory
 from tests.fakes import FakeRunner, completed
 
@@ -24,7 +25,7 @@ def test_wired_limit_sysctl_wins() -> None:
 
 def test_apple_silicon_reads_the_sysctl_through_the_runner(monkeypatch: pytest.MonkeyPatch,
                                                           fake_runner: FakeRunner) -> None:
-    monkeypatch.setattr(host_memory.platform, "machine", lambda: "arm64")
+    monkeypatch.setattr(platform, "machine", lambda: "arm64")
     argv = ["sysctl", "-n", "iogpu.wired_limit_mb"]
     fake_runner.add(argv, completed(argv, 0, "20480\n"))
     host = read_host_memory("Darwin", fake_runner)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -38,7 +38,7 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-def serve(family: socket.AddressFamily, host: str) -> Iterator[int]:
+def serve(family: socket.AddressFamily, host: str) -> Generator[int, None, None]:
     server_class = type("Server", (ThreadingHTTPServer,), {"address_family": family})
     server = server_class((host, 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xmlrpc.client
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ def test_encode_call_is_read_back_by_xmlrpc_client(args: tuple[object, ...]) -> 
     [["added"], [], ["ollama", "x"]],
     True, "plain", 0, [],
 ])
-def test_decode_response_reads_xmlrpc_client_documents(value: object) -> None:
+def test_decode_response_reads_xmlrpc_client_documents(value: Any) -> None:
     body = xmlrpc.client.dumps((value,), methodresponse=True, allow_none=True).encode()
     assert decode_response(body) == value
 

@@ -92,7 +92,7 @@ def apply(ctx: Context, *, backend: Backend | None = None, version_text: str | N
 
     with store.lock(lock_timeout):
         tx = Transaction(ctx, store, target, manager, timeout=timeout, progress=progress)
-        tx.crash_point("locked")
+        tx.reached("locked")
         recovered = recover_locked(ctx, store, timeout=timeout, progress=progress)
         return _run(tx, prepared, _look(ctx, prepared, manager), confirm, recovered)
 

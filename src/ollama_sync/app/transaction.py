@@ -6,13 +6,11 @@ behind for `recover` to finish or undo it; the service file itself is only ever 
 
 from __future__ import annotations
 
-import os
 import posixpath
-import signal
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from ollama_sync.app.context import Context
 from ollama_sync.core.observation import ServerConfig, ServiceState
@@ -29,7 +27,6 @@ if TYPE_CHECKING:
     from ollama_sync.system.health import Health, Progress
     from ollama_sync.system.ollama_api import OllamaApi
 
-CRASH_ENV: Final = "OLLAMA_SYNC_TEST_CRASH_AT"  # tests: SIGKILL ourselves at a named step
 LOG_WAIT_SECONDS: Final = 3.0
 
 
@@ -79,6 +76,11 @@ def target_from_json(data: Mapping[str, object]) -> Target:
 class Transaction:
     """One locked transaction on one target; manager None means the file is written but no service is touched."""
 
+    # Called with each step's name as the transaction reaches it ("locked", the journal phases, "recorded").
+    # Empty in the shipped program; the kill -9 tests add a hook that stops the process at a chosen step
+    # (tests/e2e_supervisor/crash_at.py).
+    step_hooks: ClassVar[list[Callable[[str], None]]] = []
+
     def __init__(self, ctx: Context, store: StateStore, target: Target, manager: ServiceManager | None, *,
                  timeout: float, progress: Progress | None = None) -> None:
         self.ctx = ctx
@@ -88,10 +90,10 @@ class Transaction:
         self.timeout = timeout
         self.progress = progress
 
-    def crash_point(self, step: str) -> None:
-        """Tests only: die here, as a `kill -9` would, when OLLAMA_SYNC_TEST_CRASH_AT names this step."""
-        if self.ctx.environ.get(CRASH_ENV) == step:
-            os.kill(os.getpid(), signal.SIGKILL)
+    def reached(self, step: str) -> None:
+        """Tell the step hooks that the transaction has reached step (its journal, if any, is on disk)."""
+        for hook in self.step_hooks:
+            hook(step)
 
     def backup(self, old: bytes | None, live: ServiceState | None, foreign: bool) -> Generation | None:
         """The generation holding the file on disk now (recorded when no kept generation has its bytes)."""
@@ -116,7 +118,7 @@ class Transaction:
                              environment=environment)
         journal = self.store.write_journal(Journal("begun", target_to_json(self.target),
                                                    old.number if old else None, new.number))
-        self.crash_point("begun")
+        self.reached("begun")
         self.ctx.files.write_atomic(self.target.path, content, mode=0o644)
         journal = self._phase(journal, "written")
         if self.manager is None or not reload:
@@ -223,12 +225,12 @@ class Transaction:
 
     def _phase(self, journal: Journal, phase: str) -> Journal:
         journal = self.store.write_journal(replace(journal, phase=phase))
-        self.crash_point(phase)
+        self.reached(phase)
         return journal
 
     def _finish(self, outcome: Outcome) -> Outcome:
         self.store.clear_journal()
-        self.crash_point("recorded")
+        self.reached("recorded")
         return outcome
 
 

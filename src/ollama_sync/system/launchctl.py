@@ -4,7 +4,7 @@ User scope uses `gui/<uid>`, falling back to `user/<uid>` when launchctl answers
 SSH, headless); system scope uses `system`. `bootout` is asynchronous, so it is repeated with a bounded
 backoff while launchctl says 36 or `print` still lists the job; `bootstrap` straight after it can fail
 with 5 and is retried the same way; 119 (disabled) is answered by `enable` and one retry. A launchctl
-without the modern verbs (before macOS 10.10) is driven with legacy `load -w`/`unload` (launchctl_legacy).
+without the modern verbs (before macOS 10.10; Ollama needs macOS 14) is an error that says so.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from ollama_sync.core.target import Machine, Target
 from ollama_sync.errors import OllamaSyncError
 from ollama_sync.system.files import Files
 from ollama_sync.system.launchctl_errors import Outcome, classify, failure
-from ollama_sync.system.launchctl_legacy import LegacyLaunchctl
 from ollama_sync.system.launchctl_parse import parse_print, parse_print_disabled, service_state
 from ollama_sync.system.log_file import tail_lines
 from ollama_sync.system.pacer import Pacer
@@ -30,10 +29,6 @@ LAUNCHCTL = "launchctl"
 
 class _DomainUnavailable(Exception):
     """launchctl said 112/125 for a domain: try the next candidate."""
-
-
-class _VerbMissing(Exception):
-    """This launchctl has no modern verbs: use the legacy path."""
 
 
 class LaunchdManager:
@@ -47,7 +42,6 @@ class LaunchdManager:
         self._runner, self._files, self._machine = runner, files, machine
         self._sleep, self._clock, self.max_wait = sleep, clock, max_wait
         self._gui_unavailable = False
-        self._legacy = LegacyLaunchctl(self._launchctl, self._pacer)
 
     # -- domains ---------------------------------------------------------------------------------
 
@@ -77,19 +71,12 @@ class LaunchdManager:
 
     def load(self, target: Target) -> None:
         """Boot the job out wherever it is loaded, then enable and bootstrap the plist on disk."""
-        try:
-            self._bootout_everywhere(target)
-            self._in_preferred_domain(target, lambda domain: self._enable_and_bootstrap(domain, target))
-        except _VerbMissing:
-            self._legacy.load(self._plist(target))
+        self._bootout_everywhere(target)
+        self._in_preferred_domain(target, lambda domain: self._enable_and_bootstrap(domain, target))
 
     def restart(self, target: Target) -> None:
         """`kickstart -k` in the domain where the job is loaded (the plist launchd already has)."""
-        try:
-            if self._kickstart_where_loaded(target):
-                return
-        except _VerbMissing:
-            self._legacy.restart(self._plist(target))
+        if self._kickstart_where_loaded(target):
             return
         where = " or ".join(self.domains(target))
         raise OllamaSyncError(f"{target.name} is not loaded in launchd ({where}); there is nothing to restart",
@@ -97,11 +84,8 @@ class LaunchdManager:
 
     def stop(self, target: Target) -> None:
         """Boot the job out of every domain, then disable it so launchd does not load it at the next login."""
-        try:
-            self._bootout_everywhere(target)
-            self._in_preferred_domain(target, lambda domain: self._set_enabled(domain, target, enabled=False))
-        except _VerbMissing:
-            self._legacy.stop(self._plist(target))
+        self._bootout_everywhere(target)
+        self._in_preferred_domain(target, lambda domain: self._set_enabled(domain, target, enabled=False))
 
     def state(self, target: Target) -> ServiceState:
         """`print <domain>/<label>` in each candidate domain; the first that knows the job wins."""
@@ -111,8 +95,6 @@ class LaunchdManager:
                 outcome = self._outcome(done, domain)
             except _DomainUnavailable:
                 continue
-            except _VerbMissing:
-                return self._legacy.state(target.name)
             if outcome is Outcome.OK:
                 facts = parse_print(done.stdout)
                 return service_state(facts, domain=domain, enabled=self._is_enabled(domain, target.name),
@@ -215,13 +197,11 @@ class LaunchdManager:
         return self._files.location(target.path)
 
     def _outcome(self, done: Completed, domain: str) -> Outcome:
-        """Classify; a missing domain or missing verb becomes the exception its caller handles."""
+        """Classify; a missing gui/<uid> domain becomes the exception its caller handles."""
         outcome = classify(done.returncode, done.output)
         if outcome is Outcome.DOMAIN_UNSUPPORTED and domain.startswith("gui/"):
             self._gui_unavailable = True
             raise _DomainUnavailable(domain)
-        if outcome is Outcome.VERB_MISSING:
-            raise _VerbMissing()
         return outcome
 
     def _permission_note(self, target: Target) -> str:

@@ -13,11 +13,16 @@ def read_machine(environ: Mapping[str, str] | None = None) -> Machine:
     env = os.environ if environ is None else environ
     home = env.get("HOME") or os.path.expanduser("~")
     system = os.uname().sysname  # "Darwin" or "Linux"; platform.system() costs an import
-    state = env.get("OLLAMA_SYNC_STATE_DIR") or _default_state_dir(system, home, env)
+    state = env.get("OLLAMA_SYNC_STATE_DIR") or default_state_dir(system, home, env)
     return Machine(system=system, home=home, uid=os.getuid(), user=_user(), state_dir=state)
 
 
-def _default_state_dir(system: str, home: str, env: Mapping[str, str]) -> str:
+def default_state_dir(system: str, home: str, env: Mapping[str, str]) -> str:
+    """~/Library/Application Support/ollama-sync on macOS, $XDG_STATE_HOME/ollama-sync (~/.local/state) elsewhere.
+
+    platformdirs' user_state_dir gives the same folders, but reads the process environment rather than
+    `env`, and its user_config_dir on macOS is not where ollama-sync (like most CLIs) looks.
+    """
     if system == "Darwin":
         return os.path.join(home, "Library/Application Support/ollama-sync")
     base = env.get("XDG_STATE_HOME") or os.path.join(home, ".local/state")
