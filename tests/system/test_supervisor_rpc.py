@@ -1,13 +1,19 @@
-"""The XML-RPC codec used for supervisord, checked against the standard library's own implementation."""
+"""supervisord's XML-RPC client: xmlrpc.client's documents over the one HTTP client, malformed answers typed."""
 
 from __future__ import annotations
 
+import socket
+import threading
 import xmlrpc.client
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ollama_sync.system.supervisor_rpc import Fault, decode_response, encode_call
+from ollama_sync.errors import OllamaSyncError
+from ollama_sync.system.http_client import BadAnswer, Endpoint
+from ollama_sync.system.supervisor_conf import parse_conf
+from ollama_sync.system.supervisor_rpc import Fault, SupervisorRpc, decode_response, encode_call, endpoint
 
 
 @pytest.mark.parametrize("args", [(), ("ollama",), ("a<b&c>", True, 3, None), ("ünï",)])
@@ -31,3 +37,56 @@ def test_decode_response_raises_faults() -> None:
     with pytest.raises(Fault) as caught:
         decode_response(body)
     assert (caught.value.faultCode, caught.value.faultString) == (10, "BAD_NAME: ollama")
+
+
+@pytest.mark.parametrize(("body", "match"), [
+    (b"<methodResponse><params/></methodResponse>", "0 values instead of one"),
+    (b"<?xml version='1.0'?><methodResponse><params><param><value><int>1</int></value></param>"
+     b"<param><value><int>2</int></value></param></params></methodResponse>", "2 values instead of one"),
+    (b"<methodResponse><params><param><value><int>1", "not an XML-RPC response"),
+    (b"<html><body>502 Bad Gateway</body></html>", "not an XML-RPC response"),
+    (b"<methodResponse><params><param><value><int>x</int></value></param></params></methodResponse>",
+     "not an XML-RPC response"),
+])
+def test_malformed_responses_are_bad_answers_not_index_errors(body: bytes, match: str) -> None:
+    with pytest.raises(BadAnswer, match=match) as caught:
+        decode_response(body)
+    assert isinstance(caught.value, OllamaSyncError) and caught.value.exit_code == 1
+
+
+def test_a_call_over_the_unix_socket_reads_a_malformed_answer_as_a_bad_answer(tmp_path: Path) -> None:
+    path = str(tmp_path / "supervisor.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen()
+    seen: list[bytes] = []
+
+    def serve() -> None:  # supervisord's medusa answers HTTP/1.1 with a Content-Length
+        conn, _ = listener.accept()
+        with conn:
+            seen.append(conn.recv(65536))
+            body = b"<methodResponse><params/></methodResponse>"
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: "
+                         + str(len(body)).encode() + b"\r\n\r\n" + body)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    conf = parse_conf(f"[supervisorctl]\nserverurl=unix://{path}\nusername=u\npassword=p\n", "/etc/s.conf", {})
+    try:
+        with pytest.raises(BadAnswer, match="0 values instead of one"):
+            SupervisorRpc(conf, timeout=5).call("supervisor.getProcessInfo", "ollama")
+    finally:
+        thread.join(timeout=5)
+        listener.close()
+    assert seen[0].startswith(b"POST /RPC2 HTTP/1.1\r\n") and b"Authorization: Basic dTpw" in seen[0]
+    assert b"<methodName>supervisor.getProcessInfo</methodName>" in seen[0]
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("unix:///run/supervisor.sock", Endpoint(unix_path="/run/supervisor.sock")),
+    ("http://127.0.0.1:9001", Endpoint("127.0.0.1", 9001)),
+    ("http://[::1]:9001/RPC2", Endpoint("::1", 9001)),
+    ("http://localhost", Endpoint("localhost", 80)),
+])
+def test_server_urls(url: str, expected: Endpoint) -> None:
+    assert endpoint(url) == expected

@@ -25,7 +25,7 @@ from ollama_sync.core.settings import Backend
 from ollama_sync.errors import OllamaSyncError
 from ollama_sync.system import addresses as local
 from ollama_sync.system import tailscale
-from ollama_sync.system.probe_http import get_json
+from ollama_sync.system.http_client import BadAnswer, get_json
 
 PROBE_TIMEOUT: Final = 0.6  # seconds per HTTP probe; addresses are this machine's own, so answers are fast
 API_TIMEOUT: Final = 0.8
@@ -207,11 +207,11 @@ def _prober(address: Address, port: int, sink: dict[str, Any], deadline: float |
         start = time.monotonic()
         try:
             answer = get_json(address.ip, port, "/api/version", PROBE_TIMEOUT)
-        except OllamaSyncError as exc:
-            return Probe(address, url, False, error=_short(exc.message), elapsed=time.monotonic() - start)
-        except ValueError:  # answered, but not with the API's JSON: not an Ollama server
+        except BadAnswer:  # answered, but not with the API's JSON: not an Ollama server
             return Probe(address, url, False, error="answered, but not as Ollama",
                          elapsed=time.monotonic() - start)
+        except OllamaSyncError as exc:
+            return Probe(address, url, False, error=_short(exc.message), elapsed=time.monotonic() - start)
         version = str(answer.get("version") or "") if isinstance(answer, dict) else ""
         result = Probe(address, url, True, version or None, elapsed=time.monotonic() - start)
         if deadline is not None:
@@ -230,7 +230,7 @@ def _read_models(ip: str, port: int, deadline: float, sink: dict[str, Any]) -> N
         try:
             answer = get_json(ip, port, f"/api/{name}", left)
             sink[name] = list(answer.get("models") or []) if isinstance(answer, dict) else []
-        except (OllamaSyncError, ValueError) as exc:
+        except OllamaSyncError as exc:
             sink[name] = exc
 
 
@@ -260,7 +260,7 @@ def _models(probes: tuple[Probe, ...], sink: dict[str, Any], deadline: float, sa
     out: list[tuple[dict[str, Any], ...] | None] = []
     for name in ("ps", "tags"):
         value = sink.get(name)
-        if value is None or isinstance(value, (OllamaSyncError, ValueError)):
+        if value is None or isinstance(value, OllamaSyncError):
             problems.append(f"/api/{name} did not answer at {first.url} in time")
             out.append(None)
         else:

@@ -149,7 +149,7 @@ class Transaction:
     def bring_up(self, environment: dict[str, str] | None, old_pid: int | None,
                  journal: Journal | None) -> BringUp:
         """Reload the service, wait until healthy, verify (environment None: only the default address)."""
-        # The HTTP client (urllib.request) is imported only when a server is started: a no-op apply skips it.
+        # The HTTP client (http.client) is imported only when a server is started: a no-op apply skips it.
         from ollama_sync.system.health import wait_healthy  # noqa: PLC0415
         from ollama_sync.system.ollama_api import OllamaApi, base_url  # noqa: PLC0415
 

@@ -10,7 +10,7 @@ import click
 from ollama_sync.app.context import Context
 from ollama_sync.errors import UsageError
 
-if TYPE_CHECKING:  # the use case (urllib, the API client) loads only when a command runs, not for --help
+if TYPE_CHECKING:  # the use case (the API clients) loads only when a command runs, not for --help
     from ollama_sync.app.models import HasDeclaration, ModelsResult
     from ollama_sync.system.models import Progress
 

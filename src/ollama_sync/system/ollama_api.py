@@ -1,8 +1,7 @@
 """The server's HTTP API (`/api/version`, `/api/tags`, `/api/ps`) with short timeouts.
 
-Every request goes through system/probe_http.get_json, the one HTTP client of the package (a plain
-socket: urllib's imports cost status and apply start-up time). The official `ollama` client (httpx) is
-used only for streaming pulls (system/models.py).
+Every request goes through system/http_client.get_json, the one HTTP client of the package. The official
+`ollama` client (httpx) is used only for streaming pulls (system/models.py).
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from typing import Any
 
 from ollama_sync.core.hostport import HostPort
 from ollama_sync.errors import Unreachable
-from ollama_sync.system.probe_http import get_json
+from ollama_sync.system.http_client import BadAnswer, get_json
 
 
 def base_url(hp: HostPort) -> str:
@@ -34,7 +33,7 @@ class OllamaApi:
         host, port = _host_port(self.url)
         try:
             return get_json(host, port, path, self.timeout)
-        except ValueError as exc:  # not HTTP, or not JSON
+        except BadAnswer as exc:  # not HTTP, or not JSON
             raise Unreachable(f"{self.url}{path} gave an unreadable answer: {exc}") from None
 
     def ping(self) -> bool:
