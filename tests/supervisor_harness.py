@@ -149,15 +149,19 @@ def _conf_text(sv: Supervisord) -> str:
 
 
 @contextmanager
-def running_supervisord(home: Path | None = None, *, timeout: float = 15.0) -> Iterator[Supervisord]:
-    """Start supervisord in a fresh /tmp folder; stop it (and its programs) and delete the folder afterwards."""
+def running_supervisord(home: Path | None = None, *, timeout: float = 15.0,
+                        wrapper: tuple[str, ...] = ()) -> Iterator[Supervisord]:
+    """Start supervisord in a fresh /tmp folder; stop it (and its programs) and delete the folder afterwards.
+
+    wrapper prefixes its command line, e.g. ("ip", "netns", "exec", NAME) to run it in a network namespace.
+    """
     exe = supervisor_tool("supervisord")
     sv = Supervisord(Path(tempfile.mkdtemp(prefix="sv-", dir="/tmp")))
     sv.include_dir.mkdir()
     sv.conf.write_text(_conf_text(sv))
     sv.env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home or sv.folder),
               "LANG": "C.UTF-8"}
-    sv.process = subprocess.Popen([exe, "-c", str(sv.conf)], env=sv.env, stdout=subprocess.DEVNULL,
+    sv.process = subprocess.Popen([*wrapper, exe, "-c", str(sv.conf)], env=sv.env, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         _wait_ready(sv, timeout)

@@ -93,6 +93,10 @@ CASES: list[tuple[str, dict[str, Any], Severity, str]] = [
     ("log-error", {"log_notes": (LogNote("error", 2, "level=ERROR msg=boom"),)}, Severity.WARNING,
      "tail -n 50 /Users/alice/Library/Logs/ollama-sync/com.github.ollama.log"),
     ("server-config-not-logged", {"server_config": None}, Severity.INFO, "ollama-sync apply"),
+    ("launchd-user-domain", {"service": state(domain="user/501")}, Severity.WARNING, 'scope = "system"'),
+    ("log-address-not-available", {"log_notes": (LogNote(
+        "address-not-available", 2, "Error: listen tcp 100.101.102.103:11434: bind: cannot assign requested address"),
+    )}, Severity.ERROR, "launchd's KeepAlive starts it again"),
 ]
 
 
@@ -185,3 +189,16 @@ def test_blocked_parent_folder_is_named() -> None:
     found = codes(healthy(models_chain=chain, service_account=bob, service_user="bob"))
     assert "/Users/alice does not let bob through" in found["models-dir-not-readable"][1]
     assert found["models-dir-not-readable"][2].startswith("sudo chmod o+x /Users/alice")
+
+
+def test_address_not_available_names_tailscale_when_the_host_is_a_tailscale_address() -> None:
+    from ollama_sync.core.hostport import parse_host  # noqa: PLC0415
+
+    note = LogNote("address-not-available", 2, "Error: listen tcp 100.101.102.103:11434: bind: can't assign "
+                   "requested address")
+    facts = healthy(log_notes=(note,), listen=parse_host("100.101.102.103:11434"))
+    fix = codes(facts)["log-address-not-available"][2]
+    assert "is a Tailscale address: it exists only once tailscaled is up" in fix
+    assert "tailscale ip -4" in fix
+    systemd = codes(replace(facts, target=replace(TARGET, backend=Backend.SYSTEMD)))
+    assert "systemd's Restart=on-failure" in systemd["log-address-not-available"][2]

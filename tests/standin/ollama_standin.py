@@ -246,7 +246,9 @@ def serve() -> int:
     try:
         server = DualStackServer((name or "0.0.0.0", port), Handler)  # as the real server does
     except OSError as exc:
-        reason = "bind: address already in use" if exc.errno == 98 else str(exc)
+        # Go prints strerror: EADDRINUSE, and EADDRNOTAVAIL for a host not (yet) on this machine (Tailscale).
+        reason = {98: "bind: address already in use", 99: "bind: cannot assign requested address"}.get(
+            exc.errno or 0, str(exc))
         print(f"Error: listen tcp {name}:{port}: {reason}", file=sys.stderr, flush=True)
         return 1
     log(f"Listening on {name}:{port} (version {VERSION})")

@@ -89,6 +89,7 @@ class StatusResult:
             "last_exit": last, "last_exit_meaning": None if last is None else explain_exit_status(last),
             "last_exit_failed": is_failure(last), "enabled": state.enabled if state else None,
             "domain": state.domain if state else None, "detail": state.detail if state else obs.skipped,
+            "warnings": list(state.warnings) if state else [],
         }
 
 

@@ -40,6 +40,7 @@ class BringUp:
     health: Health | None = None
     verification: Verification | None = None
     log_lines: tuple[str, ...] = ()  # the server's recognised error lines from this start
+    hint: str = ""  # the manager's own explanation of a failed reload (launchd: plist owner/mode, session, domain)
 
     @property
     def pid(self) -> int | None:
@@ -163,7 +164,7 @@ class Transaction:
             return BringUp(False, "reload", f"cannot create the log folder for {self.target.log_path}: "
                                             f"{exc.strerror}")
         except OllamaSyncError as exc:
-            return BringUp(False, "reload", exc.message, log_lines=self._errors(before))
+            return BringUp(False, "reload", exc.message, log_lines=self._errors(before), hint=exc.hint or "")
         if journal is not None:
             journal = self._phase(journal, "reloaded")
         env = environment or {}

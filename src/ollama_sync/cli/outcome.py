@@ -55,6 +55,7 @@ def print_bring_up(label: str, attempt: BringUp, *, err: bool = False) -> None:
         pid = f" (pid {attempt.pid})" if attempt.pid else ""
         reason = attempt.health.reason if attempt.health else ""
         click.echo(click.style(f"{label}: healthy{pid}", fg="green") + (f"; {reason}" if reason else ""), err=err)
+        _print_warnings(attempt, err=err)
         if attempt.verification is not None:
             checked = [c.view.value for c in attempt.verification.checks if c.checked]
             click.echo(f"  verified: {', '.join(checked) or 'nothing could be read'}", err=err)
@@ -65,6 +66,16 @@ def print_bring_up(label: str, attempt: BringUp, *, err: bool = False) -> None:
     click.echo(click.style(f"{label}: {attempt.failed_step} failed: {attempt.reason}", fg="red"), err=True)
     for line in attempt.log_lines:
         click.echo(f"  log: {line}", err=True)
+    if attempt.hint:
+        click.echo(f"  hint: {attempt.hint}", err=True)
+    _print_warnings(attempt, err=True)
+
+
+def _print_warnings(attempt: BringUp, *, err: bool) -> None:
+    """What the manager warns about even when the server is up (launchd: not back after a reboot)."""
+    state = attempt.health.state if attempt.health else None
+    for warning in state.warnings if state else ():
+        click.echo(click.style(f"  warning: {warning}", fg="yellow"), err=err)
 
 
 def print_outcome(outcome: Outcome) -> None:
@@ -103,7 +114,8 @@ def bring_up_json(attempt: BringUp | None) -> dict[str, Any] | None:
     return {"ok": attempt.ok, "failed_step": attempt.failed_step, "reason": attempt.reason or None,
             "pid": attempt.pid, "elapsed": round(attempt.health.elapsed, 3) if attempt.health else None,
             "verification": attempt.verification.to_json() if attempt.verification else None,
-            "log": list(attempt.log_lines)}
+            "log": list(attempt.log_lines), "hint": attempt.hint or None,
+            "warnings": list(attempt.health.state.warnings) if attempt.health and attempt.health.state else []}
 
 
 def outcome_json(outcome: Outcome | None) -> dict[str, Any] | None:

@@ -126,6 +126,7 @@ def _service_block(svc: dict[str, Any]) -> Block:
             parts.append("DISABLED")
         style = "green" if svc["running"] and not svc["last_exit_failed"] else "yellow" if svc["running"] else "red"
         lines.append((" · ".join(parts), style))
+        lines += [(f"warning: {warning}", "yellow") for warning in svc.get("warnings") or ()]
     return Block("service", (), tuple((line,) for line in lines))
 
 

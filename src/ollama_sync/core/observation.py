@@ -28,6 +28,7 @@ class ServiceState:
     environment: tuple[tuple[str, str], ...] | None = None  # what the manager passes; None: cannot be read
     domain: str | None = None  # launchd: "gui/501" or "user/501"; systemd: "user"/"system"
     detail: str = ""  # anything worth showing (e.g. the fallback domain was used)
+    warnings: tuple[str, ...] = ()  # what the user must know even when all is well (e.g. not back after a reboot)
     runs: int | None = None  # grows each time the manager starts the server again (launchd `runs`,
     #                          systemd NRestarts); None when the manager keeps no such count (supervisord)
     crash_loop: bool = False  # the manager reports the server exiting and being started again (or given up)

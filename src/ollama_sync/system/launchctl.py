@@ -5,11 +5,17 @@ SSH, headless); system scope uses `system`. `bootout` is asynchronous, so it is 
 backoff while launchctl says 36 or `print` still lists the job; `bootstrap` straight after it can fail
 with 5 and is retried the same way; 119 (disabled) is answered by `enable` and one retry. A launchctl
 without the modern verbs (before macOS 10.10; Ollama needs macOS 14) is an error that says so.
+
+A 112/125 from `bootout gui/<uid>/<label>` does not prove the job is gone (a locked screen, sudo, macOS 26
+answer 125 for a domain that exists): `print` is asked, and a job still listed there stops the load or
+stop with a clear message instead of a second copy being bootstrapped into `user/<uid>`. A job running
+in `user/<uid>` carries a warning: launchd does not load it again after a reboot until the user logs in
+at the screen (nix-community/home-manager#9656, reverted in #9660).
 """
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import time
 from collections.abc import Callable
 
@@ -29,6 +35,10 @@ LAUNCHCTL = "launchctl"
 
 class _DomainUnavailable(Exception):
     """launchctl said 112/125 for a domain: try the next candidate."""
+
+    def __init__(self, domain: str, done: Completed) -> None:
+        super().__init__(domain)
+        self.done = done
 
 
 class LaunchdManager:
@@ -97,8 +107,9 @@ class LaunchdManager:
                 continue
             if outcome is Outcome.OK:
                 facts = parse_print(done.stdout)
-                return service_state(facts, domain=domain, enabled=self._is_enabled(domain, target.name),
-                                     detail=self._fallback_note())
+                state = service_state(facts, domain=domain, enabled=self._is_enabled(domain, target.name),
+                                      detail=self._fallback_note())
+                return dataclasses.replace(state, warnings=self._domain_warnings(domain))
             if outcome is not Outcome.NOT_LOADED:
                 raise failure(done, outcome)
         domain = self.domains(target)[0]
@@ -114,8 +125,35 @@ class LaunchdManager:
     def _bootout_everywhere(self, target: Target) -> None:
         """Boot out of every candidate domain, so the job never runs twice (gui/ and user/)."""
         for domain in list(self.domains(target)):
-            with contextlib.suppress(_DomainUnavailable):  # no such domain: nothing loaded there
+            try:
                 self._bootout(domain, target)
+            except _DomainUnavailable as refused:
+                self._refuse_if_still_loaded(domain, target, refused.done)
+
+    def _refuse_if_still_loaded(self, domain: str, target: Target, refused: Completed) -> None:
+        """112/125 from bootout: the domain may still hold the job (screen locked, sudo, macOS 26); ask `print`."""
+        done = self._launchctl("print", f"{domain}/{target.name}")
+        if classify(done.returncode, done.output) is not Outcome.OK:
+            return  # 113: not loaded there; 112/125: the domain itself is unreachable, so nothing runs in it
+        pid = parse_print(done.stdout).pid
+        running = f", pid {pid}" if pid else ""
+        said = next((line for line in refused.output.splitlines() if line.strip()), f"exit {refused.returncode}")
+        raise OllamaSyncError(
+            f"launchctl refused to boot {target.name} out of {domain} ({said}), yet `launchctl print "
+            f"{domain}/{target.name}` shows it loaded{running}: it keeps running as it was, and ollama-sync will "
+            f"not start a second copy in user/{self._machine.uid} (two servers would fight over one port)",
+            hint=f"run ollama-sync in {self._machine.user}'s desktop session (Terminal on the Mac, screen unlocked, "
+                 f"no sudo), or stop the job there first: launchctl bootout {domain}/{target.name}")
+
+    def _domain_warnings(self, domain: str) -> tuple[str, ...]:
+        """What running in user/<uid> means after a reboot (home-manager#9656: not rediscovered)."""
+        if not domain.startswith("user/"):
+            return ()
+        uid = self._machine.uid
+        return (f"loaded in user/{uid}, not gui/{uid} (no GUI login: SSH or headless): after a reboot launchd "
+                f"does not load it again until {self._machine.user} logs in at the Mac's screen (it then runs in "
+                f"gui/{uid}); for a server that must come back unattended, turn on automatic login or declare "
+                "scope = \"system\" (a LaunchDaemon)",)
 
     def _bootout(self, domain: str, target: Target) -> None:
         """Boot out and wait (bounded) until launchd no longer lists the job."""
@@ -201,7 +239,7 @@ class LaunchdManager:
         outcome = classify(done.returncode, done.output)
         if outcome is Outcome.DOMAIN_UNSUPPORTED and domain.startswith("gui/"):
             self._gui_unavailable = True
-            raise _DomainUnavailable(domain)
+            raise _DomainUnavailable(domain, done)
         return outcome
 
     def _permission_note(self, target: Target) -> str:

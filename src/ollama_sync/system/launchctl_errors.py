@@ -103,7 +103,9 @@ _HINTS: Final = {
     Outcome.DISABLED: "the service is disabled; `launchctl enable <domain>/<label>` allows it again",
     Outcome.DOMAIN_UNSUPPORTED: "no GUI login session for this user (SSH or headless); the user/<uid> domain "
                                 "works without one",
-    Outcome.SESSION_MISMATCH: "the plist's LimitLoadToSessionType does not include this domain's session",
+    Outcome.SESSION_MISMATCH: "the plist's LimitLoadToSessionType leaves out this domain's session (user/<uid> "
+                              "over SSH is `Background`, gui/<uid> is `Aqua`); ollama-sync writes all five session "
+                              "types, so `ollama-sync apply` rewrites a plist made by hand or by an older version",
     Outcome.NOT_PERMITTED: "acting on another user's or the system domain needs root (sudo)",
     Outcome.VERB_MISSING: "this launchctl predates bootstrap/bootout (macOS 10.10)",
 }

@@ -62,6 +62,7 @@ class LogEventKind(StrEnum):
     """Known causes recognised in the server's log."""
 
     ADDRESS_IN_USE = "address-in-use"
+    ADDRESS_NOT_AVAILABLE = "address-not-available"  # EADDRNOTAVAIL: the host is not (yet) on this machine
     PERMISSION_DENIED = "permission-denied"
     INVALID_VARIABLE = "invalid-variable"
     INVALID_PORT = "invalid-port"
@@ -81,6 +82,9 @@ class LogEvent:
 
 _PATTERNS: Final[tuple[tuple[LogEventKind, re.Pattern[str]], ...]] = (
     (LogEventKind.ADDRESS_IN_USE, re.compile(r"bind: address already in use|Only one usage of each socket")),
+    # Go prints strerror(EADDRNOTAVAIL): Linux "cannot assign", macOS "can't assign"; Windows WSAEADDRNOTAVAIL.
+    (LogEventKind.ADDRESS_NOT_AVAILABLE, re.compile(
+        r"bind: can(?:not|'t) assign requested address|requested address is not valid in its context")),
     (LogEventKind.PERMISSION_DENIED, re.compile(r"permission denied", re.IGNORECASE)),
     (LogEventKind.INVALID_VARIABLE, re.compile(r'invalid environment variable, using default"? key=(\S+)')),
     (LogEventKind.INVALID_PORT, re.compile(r"invalid port, using default")),

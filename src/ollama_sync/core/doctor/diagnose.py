@@ -196,6 +196,13 @@ def _service_findings(facts: DoctorFacts) -> Iterator[Finding]:
                           f"the declaration says enable = false but the {name} is {state.state.value}",
                           "ollama-sync apply")
         return
+    if state.domain is not None and state.domain.startswith("user/") and facts.target.scope is Scope.USER:
+        yield Finding("launchd-user-domain", Severity.WARNING,
+                      f"the {name} runs in {state.domain}, not gui/{facts.uid} (it was loaded without a GUI login: "
+                      "SSH or headless): after a reboot launchd does not load it again until "
+                      f"{facts.user} logs in at the Mac's screen",
+                      "log in at the Mac once after each reboot, turn on automatic login, or declare "
+                      'scope = "system" (a LaunchDaemon that starts at boot)')
     if state.state is RunState.NOT_LOADED:
         yield Finding("service-not-loaded", Severity.ERROR, f"the {name} is not loaded", "ollama-sync apply")
     elif not state.is_running and state.state is not RunState.STARTING:

@@ -11,7 +11,9 @@ from ollama_sync.core.drift import Mark, SettingRow
 from ollama_sync.core.exit_status import explain_exit_status, is_failure
 from ollama_sync.core.findings import Finding, Severity
 from ollama_sync.core.machine_facts import Access, blocking_ancestor, can_access
+from ollama_sync.core.network import is_tailscale_ip
 from ollama_sync.core.options import OPTIONS
+from ollama_sync.core.settings import Backend
 
 if TYPE_CHECKING:
     from ollama_sync.core.doctor.diagnose import DoctorFacts
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
 # Kinds of known log lines (system/server_log.LogEventKind values) → (code, severity).
 _LOG_CODES = {
     "address-in-use": ("log-address-in-use", Severity.ERROR),
+    "address-not-available": ("log-address-not-available", Severity.ERROR),
     "permission-denied": ("log-permission-denied", Severity.ERROR),
     "invalid-variable": ("log-invalid-variable", Severity.WARNING),
     "invalid-port": ("log-invalid-port", Severity.ERROR),
@@ -77,6 +80,20 @@ def _log_findings(facts: DoctorFacts) -> Iterator[Finding]:
                       "ollama-sync apply (the rendered service keeps the server's log)")
 
 
+def _address_not_available(facts: DoctorFacts) -> str:
+    """`bind: cannot assign requested address`: the declared host is not an address of this machine (yet)."""
+    host = facts.listen.host
+    family = "-6" if ":" in host else "-4"
+    why = (f"{host} was not an address of this machine when the server started" if not is_tailscale_ip(host) else
+           f"{host} is a Tailscale address: it exists only once tailscaled is up and logged in (not yet at boot)")
+    retry = {Backend.LAUNCHD: "launchd's KeepAlive starts it again (every 10 s at most, ThrottleInterval)",
+             Backend.SYSTEMD: "systemd's Restart=on-failure starts it again with a growing delay",
+             Backend.SUPERVISORD: "supervisord retries only `startretries` times; then `supervisorctl start` it"}
+    return (f"{why}; {retry[facts.target.backend]}, so it comes up once the address appears. "
+            f"Check the address: tailscale ip {family} (or ifconfig); to listen before it exists, bind 0.0.0.0 "
+            "and limit access with a firewall")
+
+
 def _trim(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
@@ -86,6 +103,8 @@ def _log_fix(facts: DoctorFacts, kind: str, variable: str | None) -> str:
         case "address-in-use":
             return (f"stop whatever holds port {facts.listen.port} (see port-taken), or move: "
                     f"ollama-sync set port {facts.listen.port + 1}")
+        case "address-not-available":
+            return _address_not_available(facts)
         case "permission-denied":
             return facts.fixes.chown(facts.service_user or facts.user, facts.models_path, recursive=True)
         case "invalid-variable" if variable:

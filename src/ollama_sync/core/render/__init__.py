@@ -108,6 +108,21 @@ def printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
+def binds_tailscale(env: dict[str, str]) -> bool:
+    """True when OLLAMA_HOST is a Tailscale address (100.64.0.0/10, fd7a:115c:a1e0::/48) or a MagicDNS
+    `*.ts.net` name: it exists only once tailscaled is up, so the service must wait for it and retry."""
+    from ollama_sync.core.hostport import parse_host  # noqa: PLC0415  # keep import light
+
+    host = parse_host(env.get("OLLAMA_HOST", "")).host.rstrip(".").lower()
+    if host.endswith(".ts.net"):
+        return True
+    if not (host.startswith("100.") or ":" in host):
+        return False  # the common hosts (127.0.0.1, 0.0.0.0, names) never need ipaddress imported
+    from ollama_sync.core.network import is_tailscale_ip  # noqa: PLC0415
+
+    return is_tailscale_ip(host)
+
+
 def is_ours(content: bytes) -> bool:
     """True when a file on disk was written by ollama-sync (it carries the marker)."""
     return MARKER.encode() in content

@@ -15,7 +15,7 @@ import re
 import shlex
 from typing import Final
 
-from ollama_sync.core.render import SERVICE, Problem, marker_comment
+from ollama_sync.core.render import SERVICE, Problem, binds_tailscale, marker_comment
 from ollama_sync.core.target import Target
 
 _LINE_BREAK: Final = re.compile("[\x00\n\r]")  # the file is read with universal newlines
@@ -57,6 +57,9 @@ def _line_problem(text: str) -> str:
     return ""
 
 
+TAILSCALE_START_RETRIES: Final = 60
+
+
 def quote_value(value: str) -> str:
     """A value quoted for `environment=`: double quotes unless it holds one; `%` doubled."""
     quote = "'" if '"' in value else '"'
@@ -74,6 +77,10 @@ def render_program(env: dict[str, str], target: Target, source: str) -> bytes:
     if env:
         lines.append("environment=" + ",".join(f"{k}={quote_value(v)}" for k, v in sorted(env.items())))
     lines += ["autostart=true", "autorestart=true", "startsecs=1", "stopasgroup=true", "killasgroup=true"]
+    if binds_tailscale(env):
+        # A failed bind counts as a failed start; supervisord gives up (FATAL) after startretries=3, about 6 s.
+        # A Tailscale address can take minutes to appear: 60 retries, 1 s longer apart each time, wait ~30 min.
+        lines.append(f"startretries={TAILSCALE_START_RETRIES}")
     if target.user:
         lines.append(f"user={target.user}")
     if target.log_path:

@@ -9,6 +9,14 @@ takes the same word syntax, but refuses a program path holding a quote, backslas
 and expands `$VAR` in argv while executing the path verbatim (no escape keeps a `$` exact in both):
 such paths are rejected.
 `StandardOutput=append:` takes the rest of the line as a path, with only `%` specifiers expanded.
+
+Restarts: `Restart=on-failure` (as Homebrew's service.rb renders KeepAlive; a failed bind exits 1) every
+`RestartSec=5` s: at most 2 starts in 10 s, under the default start limit (5 per 10 s), so systemd never
+gives up while a declared address is still missing. RestartSteps=/RestartMaxDelaySec= (a growing delay)
+need systemd 254; 252 logs "Unknown key" for them at every daemon-reload, so they are not written.
+A host in Tailscale's ranges (or a MagicDNS `*.ts.net` name) exists only once tailscaled is up: a system
+unit then also orders itself after tailscaled.service (Wants=, not Requires=: without tailscaled the server
+still starts and retries). A user unit cannot order after a system unit, so it relies on the restarts.
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from ollama_sync.core.render import SERVICE, Problem, marker_comment
+from ollama_sync.core.render import SERVICE, Problem, binds_tailscale, marker_comment
 from ollama_sync.core.settings import Scope
 from ollama_sync.core.target import Target
 
@@ -76,21 +84,27 @@ def render_unit(env: dict[str, str], target: Target, source: str) -> bytes:
     """The unit (or drop-in) text; byte-stable for the same inputs."""
     header = f"# {marker_comment(source)}\n"
     env_lines = "".join(quote_environment(k, v) + "\n" for k, v in sorted(env.items()))
+    after_tailscale = binds_tailscale(env) and target.scope is Scope.SYSTEM
     if target.dropin:
-        return (header + "[Service]\n" + env_lines).encode()
+        unit = "[Unit]\nAfter=tailscaled.service\nWants=tailscaled.service\n\n" if after_tailscale else ""
+        return (header + unit + "[Service]\n" + env_lines).encode()
     wanted_by = "multi-user.target" if target.scope is Scope.SYSTEM else "default.target"
+    also = " tailscaled.service" if after_tailscale else ""
     lines = [
         "[Unit]",
         "Description=Ollama server (managed by ollama-sync)",
-        "After=network-online.target",
-        "Wants=network-online.target",
+        f"After=network-online.target{also}",
+        f"Wants=network-online.target{also}",
         "",
         "[Service]",
         f"ExecStart={exec_word(target.binary)} serve",
     ]
     if target.user and target.scope is Scope.SYSTEM:
         lines.append(f"User={target.user}")
-    lines += ["Restart=always", "RestartSec=3"]
+    if binds_tailscale(env) and not after_tailscale:
+        lines.append("# the Tailscale address appears after login; a user unit cannot wait for tailscaled.service, "
+                     "so the restarts below retry until it exists")
+    lines += ["Restart=on-failure", "RestartSec=5"]
     if target.log_path:
         path = target.log_path.replace("%", "%%")
         lines += [f"StandardOutput=append:{path}", f"StandardError=append:{path}"]
