@@ -96,10 +96,10 @@ def test_apply_on_all_hosts_then_a_second_run_changes_nothing(bed: Bed) -> None:
     assert {h.name: h.server_pid() for h in bed.hosts} == pids  # nothing was restarted
 
 
-def test_a_host_whose_port_is_taken_fails_alone_and_is_rolled_back(bed: Bed) -> None:
+def test_a_host_whose_port_is_taken_fails_alone_and_nothing_there_is_touched(bed: Bed) -> None:
     # From: all three applied on 11434. Now h2 moves to a port something else holds on h2.
     h2 = bed.host("h2")
-    old_pid = h2.server_pid()
+    before = h2.service_file.read_text(), h2.server_pid()
     bed.block_port(h2, 11500)
     inventory = bed.inventory(overrides={"h2": {"ollama_sync_port": 11500}})
     done = bed.playbook(inventory, SITE, "-e", settings(num_parallel=2))
@@ -108,23 +108,39 @@ def test_a_host_whose_port_is_taken_fails_alone_and_is_rolled_back(bed: Bed) -> 
     assert rows["h2"]["failed"] == 1 and rows["h2"]["changed"] == 0, done.stdout
     assert rows["h1"]["changed"] == 1 and rows["h3"]["changed"] == 1, done.stdout
     text = " ".join(done.stdout.split())  # the YAML callback wraps long messages
-    assert "apply failed: rolled back: health failed: another process already listens on 10.77.0.12:11500" in text
-    assert "address already in use" in text and "rolled back to generation 1" in text
-    # h2 runs its previous generation again, on its old port; h1 and h3 run the new setting.
-    assert h2.server_pid() is not None and h2.server_pid() != old_pid  # restored: a new process of the old file
-    assert "11434" in h2.service_file.read_text() and "OLLAMA_NUM_PARALLEL" not in h2.service_file.read_text()
+    assert "nothing was touched: 10.77.0.12:11500 is already taken" in text, text  # ollama-sync's own check
+    assert (h2.service_file.read_text(), h2.server_pid()) == before
     assert h2.api_version(11434) == "0.32.15"
     assert declared(bed, "h1", "OLLAMA_NUM_PARALLEL") == ("2", "2")
     assert declared(bed, "h3", "OLLAMA_NUM_PARALLEL") == ("2", "2")
 
 
+def test_a_host_whose_new_server_fails_is_rolled_back_while_the_others_apply(bed: Bed) -> None:
+    # From: h1, h3 on num_parallel 2 (generation 2). The stand-in is told (STANDIN_FAIL, passed through the
+    # service environment) to exit at start on h3 only: health fails there, ollama-sync restores generation 2.
+    h3 = bed.host("h3")
+    before = h3.service_file.read_text()
+    inventory = bed.inventory(overrides={"h3": {"fleet_host_settings": {"environment":
+                                                                         {"STANDIN_FAIL": "exit-at-start"}}}})
+    done = bed.playbook(inventory, SITE, "-e", settings(num_parallel=3), "--limit", "h1,h3")
+    assert done.returncode != 0
+    rows = recap(done.stdout)
+    assert rows["h3"]["failed"] == 1 and rows["h1"]["changed"] == 1, done.stdout
+    text = " ".join(done.stdout.split())
+    assert "apply failed:" in text and "rolled back to generation 2" in text, text
+    assert "rolled_back_to: 2" in text
+    assert h3.service_file.read_text() == before  # the previous generation, restored
+    assert h3.api_version(11434) == "0.32.15"  # and serving again
+    assert declared(bed, "h1", "OLLAMA_NUM_PARALLEL") == ("3", "3")
+
+
 def test_limit_applies_to_the_named_host_only(bed: Bed) -> None:
-    # From: h1, h3 with num_parallel 2; h2 on its first generation, its declaration asking for a taken port.
+    # From: h1 on num_parallel 3, h3 on 2 (its failed generation rolled back), h2 on its first generation.
     untouched = {name: bed.host(name).snapshot() for name in ("h2", "h3")}
-    done = bed.playbook(bed.inventory(), SITE, "--limit", "h1", "-e", settings(num_parallel=3))
+    done = bed.playbook(bed.inventory(), SITE, "--limit", "h1", "-e", settings(num_parallel=5))
     assert done.returncode == 0, done.stdout + done.stderr
     assert recap(done.stdout) == {"h1": {"ok": 1, "changed": 1, "unreachable": 0, "failed": 0}}
-    assert declared(bed, "h1", "OLLAMA_NUM_PARALLEL") == ("3", "3")
+    assert declared(bed, "h1", "OLLAMA_NUM_PARALLEL") == ("5", "5")
     assert {name: bed.host(name).snapshot() for name in ("h2", "h3")} == untouched
 
 

@@ -158,6 +158,12 @@ rolled_back_to:
   description: The generation ollama-sync restored after a failed verification (null when none).
   returned: when apply failed after writing
   type: int
+conflict:
+  description:
+    - What holds the declared address when ollama-sync refused to apply before touching anything
+      (C(listen), C(message), C(fix), C(holders)).
+  returned: when the declared port is taken
+  type: dict
 """
 
 import os
@@ -248,6 +254,10 @@ def _failure(doc, stderr, rc):
     blocking = error_findings(doc)
     if blocking and not doc.get("outcome"):
         return "blocked by %d error-level finding(s), nothing was touched: %s" % (len(blocking), "; ".join(blocking))
+    conflict = doc.get("conflict") or {}
+    if conflict:  # ollama-sync found the port taken before touching anything
+        text = "nothing was touched: %s" % conflict.get("message")
+        return text + (" (fix: %s)" % conflict["fix"] if conflict.get("fix") else "")
     outcome = doc.get("outcome") or {}
     if outcome and not outcome.get("ok"):
         generation = outcome.get("generation") or {}
@@ -318,6 +328,8 @@ def _report(module, result, command, rc, doc, stderr, changed_key):
     outcome = doc.get("outcome") or {}
     if outcome:
         result["rolled_back_to"] = outcome.get("rolled_back_to")
+    if doc.get("conflict"):
+        result["conflict"] = doc["conflict"]
     if rc != 0 or not doc.get("ok", False):
         result["rc"] = rc
         module.fail_json(msg=_failure(doc, stderr, rc), stderr=stderr, **result)
