@@ -190,3 +190,18 @@ def test_doctor_notes_a_loaded_model_far_from_its_estimate(tmp_path: Path, model
     notes = [f for f in far if f.code == "memory-estimate-differs"]
     assert len(notes) == 1 and "reports 100.0 GiB (/api/ps size)" in notes[0].message
     assert notes[0].severity.value == "info"
+
+
+def test_status_shows_the_estimate_beside_each_loaded_model(tmp_path: Path, models: Path) -> None:
+    from ollama_sync.app.memory import live_checks  # noqa: PLC0415
+    from ollama_sync.cli.status_view import _estimate, _size  # noqa: PLC0415
+    from ollama_sync.core.version import v  # noqa: PLC0415
+
+    ctx = Context(GlobalOptions(config=str(_config(tmp_path, models))), environ={"PATH": "/usr/bin"})
+    prepared = prepare(ctx)
+    loaded = (_loaded(6 * GIB, 6 * GIB, 8192), {**_loaded(1, 1, 1), "name": "not-installed:latest"})
+    (check,) = live_checks(ctx, prepared, loaded, v("0.32.15"))
+    assert check.name == "llama3.1:latest" and check.context_length == 8192 and check.size == 6 * GIB
+    row = {"estimate": check.estimate, "estimate_difference": round(check.difference, 4)}
+    assert _estimate(row) == f"{_size(check.estimate)} ({check.difference:+.0%})" and _size(GIB).endswith("GB")
+    assert _estimate({"estimate": None, "estimate_difference": None}) == "–"

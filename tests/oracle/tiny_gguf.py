@@ -55,6 +55,8 @@ MODELS: tuple[Tiny, ...] = (
     Tiny("gemma3", blocks=8, sliding_window=512, qk_norm=True, post_norms=True, tied_output=True),
     Tiny("gpt-oss", sliding_window=128, experts=4, experts_used=2, qkv_bias=True),
     Tiny("mistral3"),
+    Tiny("mamba2", extra={"mamba2.ssm.conv_kernel": 4, "mamba2.ssm.inner_size": 512, "mamba2.ssm.state_size": 64,
+                          "mamba2.ssm.time_step_rank": 8, "mamba2.ssm.group_count": 1}),
 )
 
 
@@ -92,7 +94,9 @@ def write_tiny(path: Path, m: Tiny, seed: int = 0) -> Path:
     tensor("output_norm.weight", m.emb, dtype=F32)
     if not m.tied_output:
         tensor("output.weight", m.emb, m.vocab)
-    for i in range(m.blocks):
+    if m.arch == "mamba2":
+        _mamba2(tensor, m)
+    for i in range(0 if m.arch == "mamba2" else m.blocks):
         p = f"blk.{i}."
         tensor(p + "attn_norm.weight", m.emb, dtype=F32)
         tensor(p + "attn_q.weight", m.emb, q_dim)
@@ -121,6 +125,25 @@ def write_tiny(path: Path, m: Tiny, seed: int = 0) -> Path:
     w.write_tensors_to_file()
     w.close()
     return path
+
+
+def _mamba2(tensor: Callable[..., None], m: Tiny) -> None:
+    """Mamba-2 layers (models/mamba2.cpp): input projection, causal conv, SSM parameters, gated norm, output."""
+    conv, inner, state, heads = (m.extra[f"mamba2.ssm.{k}"] for k in ("conv_kernel", "inner_size", "state_size",
+                                                                      "time_step_rank"))
+    groups = m.extra["mamba2.ssm.group_count"]
+    conv_dim = inner + 2 * groups * state
+    for i in range(m.blocks):
+        p = f"blk.{i}."
+        tensor(p + "attn_norm.weight", m.emb, dtype=F32)
+        tensor(p + "ssm_in.weight", m.emb, inner + conv_dim + heads)
+        tensor(p + "ssm_conv1d.weight", conv, conv_dim, dtype=F32)
+        tensor(p + "ssm_conv1d.bias", conv_dim, dtype=F32)
+        tensor(p + "ssm_dt.bias", heads, dtype=F32)
+        tensor(p + "ssm_a", 1, heads, dtype=F32)
+        tensor(p + "ssm_d", 1, heads, dtype=F32)
+        tensor(p + "ssm_norm.weight", inner // groups, groups, dtype=F32)
+        tensor(p + "ssm_out.weight", inner, m.emb)
 
 
 def _experts(tensor: Callable[..., None], p: str, m: Tiny) -> None:

@@ -186,6 +186,28 @@ def installed_model_findings(ctx: Context, prepared: Prepared, loaded: tuple[dic
     return sort_findings(_locate_all(found, decl))
 
 
+def live_checks(ctx: Context, prepared: Prepared, loaded: tuple[dict[str, Any], ...],
+                version: Version | None) -> tuple[LiveCheck, ...]:
+    """For `status`: each loaded model's /api/ps figures beside the estimate at the context it was loaded with."""
+    decl = prepared.declaration
+    installed = list_models(ctx.files.real(models_path(decl.settings, ctx.machine.home)))
+    if not loaded or not installed:
+        return ()
+    host = _host(ctx, WhatIf())
+    requested = requested_from_env(render_environment(decl.settings))
+    reader = info_reader(ctx)
+    out = []
+    for entry in loaded:
+        model = find_model(installed, str(entry.get("name") or entry.get("model") or ""))
+        if model is None:
+            continue
+        row, _ = assess(model, requested, version, host, read_info=reader)
+        check = with_live(row, entry, model, requested, version, host, reader).live
+        if check is not None:
+            out.append(check)
+    return tuple(out)
+
+
 def _live_finding(check: LiveCheck) -> Finding:
     gib = 2**30
     return Finding("memory-estimate-differs", Severity.INFO,

@@ -6,8 +6,8 @@ First finishes or undoes a transaction a killed `apply` left behind (app/apply.r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from ollama_sync.app.context import Context
 from ollama_sync.app.observe import Observation, Progress, observe
@@ -19,7 +19,11 @@ from ollama_sync.core.exit_status import explain_exit_status, is_failure
 from ollama_sync.core.hostport import binds_all_interfaces
 from ollama_sync.core.network import AddressKind
 from ollama_sync.core.observation import RunState
+from ollama_sync.core.version import parse_version
 from ollama_sync.system.state import StateStore
+
+if TYPE_CHECKING:
+    from ollama_sync.core.memory.live import LiveCheck
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class StatusResult:
     rows: tuple[SettingRow, ...]
     recovered: str | None = None  # what was done about an interrupted apply
     watch: WatchRecord | None = None  # the newest run of the watcher (`watch --install`), if it ever ran
+    memory: tuple[LiveCheck, ...] = ()  # loaded models: /api/ps beside memory's estimate
 
     @property
     def in_sync(self) -> bool:
@@ -135,7 +140,14 @@ def status(ctx: Context, *, progress: Progress | None = None) -> StatusResult:
     recovered = None
     if not ctx.sandboxed and StateStore(ctx.files, ctx.machine.state_dir).has_journal():
         recovered = _recover(ctx, progress)
-    return status_from(prepared, observe(ctx, prepared, progress), recovered, last_watch_result(ctx))
+    obs = observe(ctx, prepared, progress)
+    result = status_from(prepared, obs, recovered, last_watch_result(ctx))
+    if obs.loaded:
+        from ollama_sync.app.memory import live_checks  # noqa: PLC0415  # reads GGUF headers: only with loaded models
+
+        running = parse_version(obs.api_version or "")
+        result = replace(result, memory=live_checks(ctx, prepared, obs.loaded, running))
+    return result
 
 
 def status_from(prepared: Prepared, obs: Observation, recovered: str | None = None,

@@ -25,7 +25,7 @@ def status_json(result: StatusResult) -> dict[str, Any]:
         "service": result.service_json(),
         "settings": [row.to_json() for row in result.rows],
         "server": _server_json(result),
-        "loaded_models": None if obs.loaded is None else [_loaded(m) for m in obs.loaded],
+        "loaded_models": None if obs.loaded is None else [_loaded(m, result) for m in obs.loaded],
         "installed_models": None if obs.installed is None else [_installed(m) for m in obs.installed],
         "problems": result.problems(), "warnings": result.warnings(),
         "disabled": not obs.prepared.declaration.settings.enable,
@@ -51,9 +51,20 @@ def _server_json(result: StatusResult) -> dict[str, Any]:
     }
 
 
-def _loaded(model: dict[str, Any]) -> dict[str, Any]:
+def _loaded(model: dict[str, Any], result: StatusResult) -> dict[str, Any]:
+    name = str(model.get("name") or "")
+    check = next((c for c in result.memory if c.name in (name, f"{name}:latest")), None)
     return {"name": model.get("name"), "size": model.get("size"), "size_vram": model.get("size_vram"),
-            "context_length": model.get("context_length"), "expires_at": model.get("expires_at")}
+            "context_length": model.get("context_length"), "expires_at": model.get("expires_at"),
+            "estimate": None if check is None else check.estimate,
+            "estimate_difference": None if check is None else round(check.difference, 4)}
+
+
+def _estimate(model: dict[str, Any]) -> str:
+    """`memory`'s estimate and its difference from /api/ps size: "4.9 GiB (+3%)"."""
+    if model["estimate"] is None:
+        return "–"
+    return f"{_size(model['estimate'])} ({model['estimate_difference']:+.0%})"
 
 
 def _installed(model: dict[str, Any]) -> dict[str, Any]:
@@ -89,9 +100,10 @@ def blocks(doc: dict[str, Any], result: StatusResult) -> list[Block]:
     out.extend(_server_block(doc["server"]))
     if doc["loaded_models"] is not None:
         out.append(Block(f"loaded models ({len(doc['loaded_models'])})", ("name", "size", "in GPU", "context",
-                                                                          "expires"),
+                                                                          "estimate", "expires"),
                          tuple(((m["name"] or "", ""), (_size(m["size"]), ""), (_size(m["size_vram"]), ""),
-                                (str(m["context_length"] or "–"), ""), (str(m["expires_at"] or "–"), ""))
+                                (str(m["context_length"] or "–"), ""), (_estimate(m), ""),
+                                (str(m["expires_at"] or "–"), ""))
                                for m in doc["loaded_models"])))
     if doc["installed_models"] is not None:
         out.append(Block(f"installed models ({len(doc['installed_models'])})", ("name", "size", "parameters",

@@ -218,12 +218,17 @@ def compute_buffer(info: ModelInfo, p: ServerParams) -> int:
     ff = info.expert_feed_forward_length * max(info.expert_used_count, 1) if info.expert_count else \
         info.feed_forward_length
     mask_bytes = 2 if p.flash_attention else 4
-    masks = mask_bytes * n_kv * t
-    if any(swa_layers(info)):
-        masks += mask_bytes * _pad(min(n_kv, window(info) + t), CTX_PAD) * t
-    activations = 4 * t * (3 * emb + 2 * q_width + 2 * kv_width)
-    attention = activations + (0 if p.flash_attention else 4 * n_kv * t * heads)
-    ffn = 4 * t * (3 * ff + 3 * emb)
+    recurrent = recurrent_layers(info)
+    masks = attention = 0
+    if not all(recurrent):
+        masks = mask_bytes * n_kv * t
+        if any(swa_layers(info)):
+            masks += mask_bytes * _pad(min(n_kv, window(info) + t), CTX_PAD) * t
+        attention = 4 * t * (3 * emb + 2 * q_width + 2 * kv_width) + (0 if p.flash_attention else 4 * n_kv * t * heads)
+    if any(recurrent):  # the SSM block: input projection, conv input/output, scan output
+        _, inner, state, groups = info.ssm
+        attention = max(attention, 4 * t * (3 * emb + 2 * inner + 2 * (inner + 2 * groups * state)))
+    ffn = 4 * t * (3 * ff + 3 * emb) if ff else 0
     output = 4 * t * info.vocab_size + 4 * t * 2 * emb
     return max(masks + max(attention, ffn), output)
 
