@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ollama_sync.app.context import Context
-from ollama_sync.app.watch import run_once, watch_foreground, watched_files, watchfiles_batches
+from ollama_sync.app.watch import run_once, watch_foreground, watchfiles_batches
 from ollama_sync.app.watch_log import WatchRecord
 from ollama_sync.cli.output import emit_json
 from ollama_sync.errors import UsageError
@@ -58,10 +58,11 @@ def _service(ctx: Context, action: str) -> int:
 def _foreground(ctx: Context, debounce: int) -> int:
     if ctx.options.json:
         raise UsageError("--json is not available for the foreground watch", hint="use `watch --once --json`")
-    files = watched_files(ctx)
-    click.echo("watching " + ", ".join(files) + f" (debounce {debounce} ms); Ctrl-C stops")
+    def armed(files: tuple[str, ...]) -> None:  # only now: a save before the watch is in place would be lost
+        click.echo("watching " + ", ".join(files) + f" (debounce {debounce} ms); Ctrl-C stops")
+
     try:
-        watch_foreground(ctx, batches=watchfiles_batches(debounce), on_run=_announce)
+        watch_foreground(ctx, batches=watchfiles_batches(debounce), on_run=_announce, on_armed=armed)
     except KeyboardInterrupt:
         click.echo("stopped watching", err=True)
         return 130
