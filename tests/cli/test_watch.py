@@ -62,7 +62,7 @@ def test_launchd_watcher_names_the_declaration_source(tmp_path: Path, capsys: py
     doc = json.loads(capsys.readouterr().out)
     assert doc["name"] == "com.github.ollama.watch"
     assert doc["watch_paths"] == [str(cfg), str(decl)]
-    assert doc["command"][-4:] == ["--config", str(cfg), "watch", "--once"]
+    assert doc["command"] == "watch" and doc["runs"][-4:] == ["--config", str(cfg), "watch", "--once"]
 
 
 def test_supervisord_is_not_applicable(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

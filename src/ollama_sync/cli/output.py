@@ -15,7 +15,9 @@ _COLOURS: Final = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.I
 
 
 def emit_json(command: str, payload: Mapping[str, Any]) -> None:
-    """Print one JSON document: {"version": 1, "command": …, …payload}."""
+    """Print one JSON document: {"version": 1, "command": …, …payload} (shapes: cli/json_shapes.py)."""
+    if "version" in payload or "command" in payload:  # the envelope's keys: a payload must not hide them
+        raise ValueError(f"the {command} payload uses an envelope key: {sorted(payload)}")
     doc = {"version": JSON_SCHEMA_VERSION, "command": command, **payload}
     import json  # noqa: PLC0415  # only --json output needs it
 

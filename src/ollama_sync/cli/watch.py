@@ -42,9 +42,11 @@ def _service(ctx: Context, action: str) -> int:
     watcher = result.watcher
     if ctx.options.json:
 
-        emit_json("watch", {"action": result.action, "backend": watcher.backend.value, "name": watcher.name,
-                            "files": list(watcher.files), "watch_paths": list(watcher.watch_paths),
-                            "command": list(watcher.command), "note": result.note or None})
+        # the watcher's own command line is "runs": "command" is the envelope's (the name of this command)
+        emit_json("watch", {"ok": True, "action": result.action, "backend": watcher.backend.value,
+                            "name": watcher.name, "files": list(watcher.files),
+                            "watch_paths": list(watcher.watch_paths), "runs": list(watcher.command),
+                            "note": result.note or None})
         return 0
     click.echo(f"watcher {watcher.name}: {result.action}")
     if action == "install":
@@ -77,6 +79,6 @@ def _announce(record: WatchRecord, changed: set[str]) -> None:
 def _show(ctx: Context, record: WatchRecord) -> None:
     if ctx.options.json:
 
-        emit_json("watch", {"action": "once", "record": record.to_json()})
+        emit_json("watch", {"ok": record.ok, "action": "once", "record": record.to_json()})
     else:
         click.echo(f"{'ok' if record.ok else 'FAILED'}: {record.message}")
