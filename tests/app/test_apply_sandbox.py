@@ -43,7 +43,7 @@ def cli(machine: Machine, *args: str) -> int:
     from unittest import mock  # noqa: PLC0415
 
     with mock.patch("ollama_sync.app.context.Context.machine", machine), \
-            mock.patch("ollama_sync.app.context.LazySubprocessRunner", FakeRunner):
+            mock.patch("ollama_sync.app.context.SubprocessRunner", FakeRunner):
         return run(list(args))
 
 

@@ -13,7 +13,7 @@ import signal
 import sys
 
 from ollama_sync.app.transaction import Transaction
-from ollama_sync.launcher import main
+from ollama_sync.cli import main
 
 
 def kill_at(step: str) -> None:

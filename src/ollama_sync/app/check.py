@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass
 
 from ollama_sync.app.context import Context
 from ollama_sync.app.prepare import prepare
@@ -11,7 +11,8 @@ from ollama_sync.core.findings import Finding, has_errors, sort_findings
 from ollama_sync.core.version import Version
 
 
-class CheckResult(NamedTuple):
+@dataclass(frozen=True)
+class CheckResult:
     """The findings and the release they were judged against."""
 
     source: str

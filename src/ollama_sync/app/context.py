@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, NamedTuple
 
 from ollama_sync.core.target import Machine
 from ollama_sync.system.files import Files
-
-if TYPE_CHECKING:
-    from ollama_sync.system.runner import Completed, Runner
-
-
-class LazySubprocessRunner:
-    """The real runner, imported on first use: read-only commands such as `plan` never start a process."""
-
-    def run(self, argv: Sequence[str], *, ok_codes: Sequence[int] | None = (0,), timeout: float | None = 30.0,
-            input_text: str | None = None, env: Mapping[str, str] | None = None) -> Completed:
-        """SubprocessRunner.run."""
-        from ollama_sync.system.runner import SubprocessRunner  # noqa: PLC0415
-
-        return SubprocessRunner().run(argv, ok_codes=ok_codes, timeout=timeout, input_text=input_text, env=env)
+from ollama_sync.system.machine import read_machine
+from ollama_sync.system.runner import Runner, SubprocessRunner
 
 
-# NamedTuples and a plain class rather than dataclasses here and in the other per-command results on the
-# `plan` path: on Python 3.11 each frozen dataclass costs ~1 ms of start-up (bench/bench_startup.py).
-class GlobalOptions(NamedTuple):
+@dataclass(frozen=True)
+class GlobalOptions:
     """The options every command takes."""
 
     config: str | None = None
@@ -44,7 +31,7 @@ class Context:
                  runner: Runner | None = None, machine_override: Machine | None = None) -> None:
         self.options = options or GlobalOptions()
         self.environ: Mapping[str, str] = dict(os.environ) if environ is None else environ
-        self.runner: Runner = runner or LazySubprocessRunner()
+        self.runner: Runner = runner or SubprocessRunner()
         self.machine_override = machine_override
 
     @cached_property
@@ -65,7 +52,6 @@ class Context:
         """This machine's facts."""
         if self.machine_override is not None:
             return self.machine_override
-        from ollama_sync.system.machine import read_machine  # noqa: PLC0415  # platform probing is lazy
 
         return read_machine(self.environ)
 

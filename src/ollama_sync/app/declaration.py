@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import replace
-from typing import NamedTuple
+from dataclasses import dataclass, replace
 
 from ollama_sync.app.context import Context
 from ollama_sync.core.config import ToolConfig, parse_config
@@ -13,9 +12,11 @@ from ollama_sync.core.options import SourceValue, build_settings
 from ollama_sync.core.settings import Declaration
 from ollama_sync.core.tomlread import parse_toml
 from ollama_sync.errors import ConfigError
+from ollama_sync.system.machine import default_config_path
 
 
-class Loaded(NamedTuple):
+@dataclass(frozen=True)
+class Loaded:
     """The declaration as read, the config that pointed at it, and what reading it found."""
 
     config: ToolConfig
@@ -30,7 +31,6 @@ def config_path(ctx: Context) -> str:
         return ctx.options.config
     if ctx.environ.get("OLLAMA_SYNC_CONFIG"):
         return ctx.environ["OLLAMA_SYNC_CONFIG"]
-    from ollama_sync.system.machine import default_config_path  # noqa: PLC0415
 
     machine = ctx.machine
     return ctx.files.location(default_config_path(machine.system, machine.home, ctx.environ))
@@ -108,4 +108,4 @@ def _source_location(config: ToolConfig) -> Location:
 def with_service(loaded: Loaded, **changes: object) -> Loaded:
     """The same loaded declaration with some service options replaced (e.g. --backend)."""
     service = replace(loaded.declaration.service, **changes)  # type: ignore[arg-type]
-    return loaded._replace(declaration=replace(loaded.declaration, service=service))
+    return replace(loaded, declaration=replace(loaded.declaration, service=service))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ollama_sync.app.context import Context
+from ollama_sync.app.memory_check import memory_findings
 from ollama_sync.app.observe import Observation, Progress, expected, observe, parallel
 from ollama_sync.app.prepare import Prepared, prepare
 from ollama_sync.app.status import StatusResult, status_from
@@ -22,7 +23,8 @@ from ollama_sync.core.paths import models_path
 from ollama_sync.core.settings import Backend, Scope
 from ollama_sync.core.validate import validate
 from ollama_sync.core.version import Version, parse_version
-from ollama_sync.system import permissions
+from ollama_sync.system import permissions, ports, processes
+from ollama_sync.system.server_log import find_events, lines_since_last_start
 
 LOCAL_BUDGET = 1.5  # seconds for the process list and the port's owner
 
@@ -75,7 +77,6 @@ def _unique(findings: list[Finding]) -> list[Finding]:
 
 
 def _memory(ctx: Context, prepared: Prepared) -> tuple[Finding, ...]:
-    from ollama_sync.app.memory_check import memory_findings  # noqa: PLC0415
 
     return memory_findings(ctx, prepared)
 
@@ -118,7 +119,6 @@ def gather_facts(ctx: Context, prepared: Prepared, result: StatusResult) -> Doct
 
 def _local_facts(ctx: Context, obs: Observation) -> dict[str, Any]:
     """Who listens on the port, which Ollama processes run, and which of them are ours — at once."""
-    from ollama_sync.system import ports, processes  # noqa: PLC0415  # psutil is imported lazily
 
     pid = obs.service.pid if obs.service else None
     port = obs.listen.port
@@ -140,7 +140,7 @@ def other_launchd_jobs(ctx: Context, ours: str) -> tuple[ManagerJob, ...]:
     context, so over SSH it misses the GUI session's jobs (SEMANTICS.md §4, Homebrew 77e026b88d).
     A domain that does not exist (112/125: no GUI login; no background session) has no jobs.
     """
-    from ollama_sync.system.launchctl_parse import parse_domain_services  # noqa: PLC0415
+    from ollama_sync.system.launchctl_parse import parse_domain_services  # noqa: PLC0415  # only on macOS
 
     jobs: list[ManagerJob] = []
     for domain in (f"gui/{ctx.machine.uid}", f"user/{ctx.machine.uid}"):
@@ -153,7 +153,6 @@ def other_launchd_jobs(ctx: Context, ours: str) -> tuple[ManagerJob, ...]:
 
 
 def _log_notes(obs: Observation) -> tuple[LogNote, ...]:
-    from ollama_sync.system.server_log import find_events, lines_since_last_start  # noqa: PLC0415
 
     events = find_events(lines_since_last_start(list(obs.log_lines)))
     return tuple(LogNote(e.kind.value, e.line_number, e.text, e.variable) for e in events)

@@ -21,6 +21,7 @@ from ollama_sync.core.settings import DEFAULT_LABEL, Backend, Scope, ServiceOpti
 from ollama_sync.core.target import default_backend, resolve_target
 from ollama_sync.core.validate import validate
 from ollama_sync.errors import ConfigError, Unsupported, UsageError
+from ollama_sync.system.service import manager_for
 
 
 class Format(StrEnum):
@@ -126,7 +127,6 @@ def _discover(ctx: Context) -> str:
 
 
 def _live_facts(ctx: Context, request: ImportRequest) -> ServiceFacts:
-    from ollama_sync.system.service import manager_for  # noqa: PLC0415  # service managers load lazily
 
     backend = request.backend or default_backend(ctx.machine)
     service = ServiceOptions(backend=backend, label=request.label)

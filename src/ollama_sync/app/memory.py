@@ -11,7 +11,7 @@ from ollama_sync.app.context import Context
 from ollama_sync.app.prepare import Prepared, prepare
 from ollama_sync.core.environment import render_environment
 from ollama_sync.core.findings import Finding, Location, Severity, sort_findings
-from ollama_sync.core.memory.estimate import Era, Estimate, era_for, estimate
+from ollama_sync.core.memory.estimate import Device, Era, Estimate, era_for, estimate
 from ollama_sync.core.memory.fit import Fit, HostMemory, Verdict, fit, loaded_together
 from ollama_sync.core.memory.model_info import ModelInfo, ModelInfoError, model_info
 from ollama_sync.core.memory.rules import Effective, Requested, effective, requested_from_env
@@ -215,8 +215,7 @@ def _choose(installed: tuple[InstalledModel, ...], names: tuple[str, ...], model
 
 
 def _host(ctx: Context, what_if: WhatIf) -> HostMemory:
-    from ollama_sync.core.memory.estimate import Device  # noqa: PLC0415
-    from ollama_sync.system.host_memory import apple_gpu_budget, read_host_memory  # noqa: PLC0415
+    from ollama_sync.system.host_memory import apple_gpu_budget, read_host_memory  # noqa: PLC0415  # 13-47 ms (psutil): only the memory questions need it
 
     if what_if.gpu_memory is not None or what_if.ram is not None:
         ram = what_if.ram

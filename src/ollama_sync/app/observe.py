@@ -26,6 +26,8 @@ from ollama_sync.errors import OllamaSyncError
 from ollama_sync.system import addresses as local
 from ollama_sync.system import tailscale
 from ollama_sync.system.http_client import BadAnswer, get_json
+from ollama_sync.system.processes import started_at
+from ollama_sync.system.service import manager_for
 
 PROBE_TIMEOUT: Final = 0.6  # seconds per HTTP probe; addresses are this machine's own, so answers are fast
 API_TIMEOUT: Final = 0.8
@@ -157,8 +159,6 @@ def _preferred(listen: HostPort, addresses: tuple[Address, ...]) -> Address | No
 
 
 def _manager_view(ctx: Context, prepared: Prepared) -> tuple[ServiceState, list[str], float | None]:
-    from ollama_sync.system.processes import started_at  # noqa: PLC0415
-    from ollama_sync.system.service import manager_for  # noqa: PLC0415
 
     target = prepared.rendered.target
     manager = manager_for(ctx, target.backend)
@@ -191,7 +191,7 @@ def _read_log_file(ctx: Context, path: str | None) -> list[str]:
 
 
 def _server_config(lines: list[str]) -> ServerConfig | None:
-    from ollama_sync.system.server_log import parse_server_config  # noqa: PLC0415
+    from ollama_sync.system.server_log import parse_server_config  # noqa: PLC0415  # 6 ms (the log parser's patterns): only when a log was read
 
     return parse_server_config(lines)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass
 
 from ollama_sync.app.context import Context
 from ollama_sync.app.memory_check import memory_findings
@@ -12,7 +12,8 @@ from ollama_sync.core.plan import Plan, make_plan
 from ollama_sync.core.settings import Backend
 
 
-class PlanResult(NamedTuple):
+@dataclass(frozen=True)
+class PlanResult:
     """The plan and everything it was computed from."""
 
     prepared: Prepared

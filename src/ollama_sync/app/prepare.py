@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass
 
 from ollama_sync.app.context import Context
 from ollama_sync.app.declaration import Loaded, load, with_service
@@ -13,7 +13,8 @@ from ollama_sync.core.settings import Backend, Declaration
 from ollama_sync.core.validate import validate
 
 
-class Prepared(NamedTuple):
+@dataclass(frozen=True)
+class Prepared:
     """A declaration read, validated and rendered for this machine."""
 
     loaded: Loaded

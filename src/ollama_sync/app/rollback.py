@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 from ollama_sync.app.apply import SANDBOX_NOTE, Recovery, recover_locked
 from ollama_sync.app.context import Context
+from ollama_sync.app.declaration import load
 from ollama_sync.app.history import current_generation
+from ollama_sync.app.target import resolve
 from ollama_sync.app.transaction import Outcome, Transaction, target_from_json
 from ollama_sync.core.render import is_ours
 from ollama_sync.core.target import Target
@@ -71,8 +73,6 @@ def _target_of(ctx: Context, gen: Generation) -> Target:
     """Where a generation goes: the target recorded with it, else the one the declaration resolves to."""
     if gen.target is not None:
         return target_from_json(gen.target)
-    from ollama_sync.app.declaration import load  # noqa: PLC0415  # only for generations without a target
-    from ollama_sync.app.target import resolve  # noqa: PLC0415
 
     target = resolve(ctx, load(ctx).declaration).target
     if target.path != gen.path or target.backend.value != gen.backend:

@@ -18,6 +18,7 @@ from ollama_sync.app.toml_edit import toml_set, toml_unset
 from ollama_sync.core.config import ToolConfig, parse_config
 from ollama_sync.core.environment import render_environment
 from ollama_sync.core.findings import Location
+from ollama_sync.core.nix.edit import nix_literal
 from ollama_sync.core.nix.flavor import Flavor, module_table
 from ollama_sync.core.nix.placement import Change, plan_set, plan_unset
 from ollama_sync.core.nix.read import read_nix_text
@@ -226,7 +227,6 @@ def _typed(value: object) -> object:
 
 
 def _show(value: object) -> str:
-    from ollama_sync.core.nix.edit import nix_literal  # noqa: PLC0415
 
     return nix_literal(value)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass
 
 from ollama_sync.app.context import Context
 from ollama_sync.core.findings import Finding, Severity
 from ollama_sync.core.paths import unit_file
+from ollama_sync.core.render import is_ours
 from ollama_sync.core.settings import Backend, Declaration
 from ollama_sync.core.target import Target, default_backend, resolve_target
 from ollama_sync.core.version import Version, parse_version
@@ -14,7 +15,8 @@ from ollama_sync.errors import UsageError
 from ollama_sync.system.ollama_binary import find_binary
 
 
-class Resolved(NamedTuple):
+@dataclass(frozen=True)
+class Resolved:
     """The target, the Ollama release settings are judged against, and what resolving found."""
 
     target: Target
@@ -51,14 +53,13 @@ def _version(ctx: Context, binary: str, found: bool, version_text: str | None) -
         return parsed
     if not found or ctx.sandboxed:
         return None
-    from ollama_sync.system.version_cache import cached_version  # noqa: PLC0415  # json, runner
+    from ollama_sync.system.version_cache import cached_version  # noqa: PLC0415  # 4 ms (json, the runner): not when --ollama-version is given
 
     return cached_version(ctx.runner, ctx.files, binary, ctx.machine.state_dir)
 
 
 def _installer_unit_exists(ctx: Context, decl: Declaration) -> bool:
     """systemd: a unit at our unit path that ollama-sync did not write (Ollama's install.sh made it)."""
-    from ollama_sync.core.render import is_ours  # noqa: PLC0415
 
     content = ctx.files.read_bytes(unit_file(decl.service, ctx.machine))
     return content is not None and not is_ours(content)

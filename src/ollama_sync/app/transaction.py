@@ -151,8 +151,8 @@ class Transaction:
                  journal: Journal | None) -> BringUp:
         """Reload the service, wait until healthy, verify (environment None: only the default address)."""
         # The HTTP client (http.client) is imported only when a server is started: a no-op apply skips it.
-        from ollama_sync.system.health import wait_healthy  # noqa: PLC0415
-        from ollama_sync.system.ollama_api import OllamaApi, base_url  # noqa: PLC0415
+        from ollama_sync.system.health import wait_healthy  # noqa: PLC0415  # 40 ms (http.client): only when a server is started
+        from ollama_sync.system.ollama_api import OllamaApi, base_url  # noqa: PLC0415  # the HTTP client, as above
 
         assert self.manager is not None
         before = self._tail()

@@ -23,7 +23,7 @@ ApplyOnce = Callable[[Context], tuple[bool, bool, str]]
 
 def apply_yes(ctx: Context) -> tuple[bool, bool, str]:
     """`apply --yes`, in process: (ok, changed, one-line message)."""
-    from ollama_sync.app.apply import apply  # noqa: PLC0415  # the transaction's imports load only when needed
+    from ollama_sync.app.apply import apply  # noqa: PLC0415  # 20 ms (the transaction): a watcher imports it when a change arrives
 
     result = apply(ctx, confirm=lambda plan, target: True)
     plan = result.plan
@@ -45,7 +45,7 @@ def apply_yes(ctx: Context) -> tuple[bool, bool, str]:
 
 def _with_models(ctx: Context, prepared: Prepared, changed: bool, message: str) -> tuple[bool, bool, str]:
     """Pull the declared models after a successful apply, as `apply` does; a failed pull fails the run."""
-    from ollama_sync.app.models import sync_after_apply  # noqa: PLC0415
+    from ollama_sync.app.models import sync_after_apply  # noqa: PLC0415  # 90 ms (the ollama client): only when models are declared
 
     models = sync_after_apply(ctx, prepared)
     if models is None or not models.pulled:

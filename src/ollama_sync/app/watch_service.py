@@ -27,6 +27,8 @@ from ollama_sync.core.render.watcher import (
 from ollama_sync.core.settings import Backend
 from ollama_sync.core.target import Target, default_backend
 from ollama_sync.errors import OllamaSyncError, Unsupported
+from ollama_sync.system.service import manager_for
+from ollama_sync.system.systemctl import SystemdManager
 
 # launchctl, systemctl and a Homebrew `ollama` must be found from the watcher's bare environment.
 EXTRA_PATH: Final = ("/opt/homebrew/bin", "/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin")
@@ -113,14 +115,12 @@ def _target(watcher: Watcher) -> Target:
 
 
 def _systemctl(watcher: Watcher, *args: str) -> list[str]:
-    from ollama_sync.system.systemctl import SystemdManager  # noqa: PLC0415
 
     return SystemdManager.systemctl_argv(_target(watcher), *args)
 
 
 def _load(ctx: Context, watcher: Watcher) -> None:
     if watcher.backend is Backend.LAUNCHD:
-        from ollama_sync.system.service import manager_for  # noqa: PLC0415
 
         manager_for(ctx, Backend.LAUNCHD).load(_target(watcher))  # boot out an older copy, then bootstrap
         return
@@ -130,7 +130,6 @@ def _load(ctx: Context, watcher: Watcher) -> None:
 
 def _unload(ctx: Context, watcher: Watcher) -> None:
     if watcher.backend is Backend.LAUNCHD:
-        from ollama_sync.system.service import manager_for  # noqa: PLC0415
 
         manager_for(ctx, Backend.LAUNCHD).stop(_target(watcher))
         return

@@ -6,6 +6,7 @@ import click
 
 from ollama_sync.app.apply import ApplyResult, apply
 from ollama_sync.app.context import Context
+from ollama_sync.cli.models import pull_after_apply
 from ollama_sync.cli.options import backend_option, version_option
 from ollama_sync.cli.outcome import (
     ask,
@@ -42,7 +43,6 @@ def command(ctx: Context, backend: str | None, version_text: str | None, yes: bo
         _print(result)
     models_rc, models = 0, None
     if result.ok and not no_models and result.prepared.declaration.settings.models:
-        from ollama_sync.cli.models import pull_after_apply  # noqa: PLC0415  # declared models (issue 7); heavy
 
         models_rc, models = pull_after_apply(ctx, result.prepared)
     if ctx.options.json:

@@ -12,7 +12,7 @@ from ollama_sync.cli.output import colour_diff, emit_json
 
 def show_edit(ctx: Context, command: str, result: EditResult, *, dry_run: bool) -> int:
     """Print the edit (and the plan, unless nothing was written); the exit status."""
-    from ollama_sync.cli import plan as plan_cli  # noqa: PLC0415  # reuse `plan`'s rendering
+    from ollama_sync.cli import plan as plan_cli  # noqa: PLC0415  # import cycle: cli/plan imports this module
 
     planned = plan(ctx) if result.written else None
     if ctx.options.json:

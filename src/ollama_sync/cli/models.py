@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ollama_sync.app.context import Context
+from ollama_sync.cli.output import emit_json
 from ollama_sync.errors import UsageError
 
 if TYPE_CHECKING:  # the use case (the API clients) loads only when a command runs, not for --help
@@ -30,9 +31,9 @@ def command() -> None:
 @click.pass_obj
 def sync(ctx: Context, prune: bool, yes: bool, attempts: int) -> int:
     """Pull the declared models the server does not have, with a progress bar per model; exit 1 if one fails."""
-    from ollama_sync.app import models as models_app  # noqa: PLC0415
-    from ollama_sync.app.declaration import load  # noqa: PLC0415
-    from ollama_sync.app.models import SyncOptions, sync_models  # noqa: PLC0415
+    from ollama_sync.app import models as models_app  # noqa: PLC0415  # 70 ms (httpx, pydantic): not for --help
+    from ollama_sync.app.declaration import load  # noqa: PLC0415  # 20 ms: not for --help
+    from ollama_sync.app.models import SyncOptions, sync_models  # noqa: PLC0415  # as above
 
     if prune and not yes and not sys.stdin.isatty():
         raise UsageError("--prune removes models and needs confirmation, but there is no terminal",
@@ -49,7 +50,7 @@ def sync(ctx: Context, prune: bool, yes: bool, attempts: int) -> int:
 
 def pull_after_apply(ctx: Context, prepared: HasDeclaration) -> tuple[int, dict[str, object] | None]:
     """`apply`'s last step: pull the declared models; (exit status, JSON for apply's document or None)."""
-    from ollama_sync.app.models import sync_after_apply  # noqa: PLC0415
+    from ollama_sync.app.models import sync_after_apply  # noqa: PLC0415  # 35 ms (httpx, pydantic): only when models are declared
 
     terminal = sys.stderr.isatty() and not ctx.options.json
     reporter: RichReporter | PlainReporter = RichReporter() if terminal else PlainReporter(quiet=ctx.options.json)
@@ -70,7 +71,6 @@ def _ask(names: tuple[str, ...]) -> bool:
 def report(ctx: Context, result: ModelsResult) -> None:
     """The outcome, as text on stderr/stdout or as the JSON envelope."""
     if ctx.options.json:
-        from ollama_sync.cli.output import emit_json  # noqa: PLC0415
 
         emit_json("models sync", _json(result))
         return
@@ -132,7 +132,7 @@ class RichReporter:
 
     def __init__(self) -> None:
         # rich loads only for a terminal
-        from rich import progress as bars  # noqa: PLC0415
+        from rich import progress as bars  # noqa: PLC0415  # 45 ms (rich): only on a terminal
 
         self.bars = bars.Progress(bars.TextColumn("{task.description}"), bars.BarColumn(), bars.DownloadColumn(),
                                   bars.TransferSpeedColumn(), transient=False, console=_stderr_console())
@@ -170,7 +170,7 @@ class RichReporter:
 
 
 def _stderr_console() -> Any:
-    from rich.console import Console  # noqa: PLC0415
+    from rich.console import Console  # noqa: PLC0415  # 50 ms (rich): only on a terminal
 
     return Console(stderr=True)
 

@@ -7,6 +7,7 @@ import click
 from ollama_sync.app.context import Context
 from ollama_sync.app.watch import run_once, watch_foreground, watched_files, watchfiles_batches
 from ollama_sync.app.watch_log import WatchRecord
+from ollama_sync.cli.output import emit_json
 from ollama_sync.errors import UsageError
 
 
@@ -35,12 +36,11 @@ def command(ctx: Context, action: str | None, debounce: int) -> int:
 
 
 def _service(ctx: Context, action: str) -> int:
-    from ollama_sync.app.watch_service import install_watcher, uninstall_watcher  # noqa: PLC0415
+    from ollama_sync.app.watch_service import install_watcher, uninstall_watcher  # noqa: PLC0415  # 13 ms: only for --install/--uninstall
 
     result = install_watcher(ctx) if action == "install" else uninstall_watcher(ctx)
     watcher = result.watcher
     if ctx.options.json:
-        from ollama_sync.cli.output import emit_json  # noqa: PLC0415
 
         emit_json("watch", {"action": result.action, "backend": watcher.backend.value, "name": watcher.name,
                             "files": list(watcher.files), "watch_paths": list(watcher.watch_paths),
@@ -75,7 +75,6 @@ def _announce(record: WatchRecord, changed: set[str]) -> None:
 
 def _show(ctx: Context, record: WatchRecord) -> None:
     if ctx.options.json:
-        from ollama_sync.cli.output import emit_json  # noqa: PLC0415
 
         emit_json("watch", {"action": "once", "record": record.to_json()})
     else:

@@ -7,6 +7,7 @@ example of Ollama's own `TestHost` against it.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from typing import Final
@@ -101,15 +102,6 @@ def _fallback_host(hostport: str) -> str:
 
 def go_parse_ip(text: str) -> str | None:
     """net.ParseIP(text).String(): the canonical address, or None when Go would not parse it."""
-    parts = text.split(".")
-    if len(parts) == 4 and all(p.isascii() and p.isdigit() for p in parts):
-        # Dotted IPv4, the common case, without importing ipaddress: both Go and Python refuse
-        # parts over 255 and parts with leading zeros.
-        if all(int(p) <= 255 and (p == "0" or not p.startswith("0")) for p in parts):
-            return text
-        return None
-    import ipaddress  # noqa: PLC0415  # IPv6 and the rest
-
     if "%" in text:  # Go's ParseIP takes no IPv6 zone
         return None
     try:
@@ -140,7 +132,5 @@ def is_loopback(hp: HostPort) -> bool:
     """True for 127.0.0.0/8, ::1 and localhost."""
     if hp.host == "localhost":
         return True
-    import ipaddress  # noqa: PLC0415
-
     ip = go_parse_ip(hp.host)
     return ip is not None and ipaddress.ip_address(ip).is_loopback

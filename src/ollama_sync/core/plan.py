@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from ollama_sync.core.findings import Finding, has_errors
+from ollama_sync.core.observation import RunState
 from ollama_sync.core.render import MARKER, Rendered, is_ours
 
 if TYPE_CHECKING:  # facts are needed only when the live service was asked (keeps `plan` startup light)
@@ -125,7 +126,6 @@ def make_plan(
 
 def has_process(live: ServiceState) -> bool:
     """True when the manager runs a server process (still within its start-up grace time counts)."""
-    from ollama_sync.core.observation import RunState  # noqa: PLC0415
 
     return live.pid is not None and live.state in (RunState.RUNNING, RunState.STARTING)
 
@@ -136,7 +136,6 @@ def _without_marker(content: bytes) -> list[bytes]:
 
 
 def _disable_steps(current: bytes | None, live: ServiceState | None) -> tuple[Step, ...]:
-    from ollama_sync.core.observation import RunState  # noqa: PLC0415
 
     steps: list[Step] = []
     if live is None or live.state is not RunState.NOT_LOADED:

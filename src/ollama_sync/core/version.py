@@ -9,9 +9,12 @@ from typing import Final
 _VERSION: Final = r"(\d+)\.(\d+)\.(\d+)(?:-(rc\d+))?"  # compiled on use (re caches it)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Version:
-    """A release number such as 0.12.11; release candidates sort before their final release."""
+    """A release number such as 0.12.11; release candidates sort before their final release.
+
+    Ordered as the tuple of its fields: (0, 33, 0, False, 2) < (0, 33, 0, True, 0).
+    """
 
     major: int
     minor: int
@@ -22,23 +25,6 @@ class Version:
     def __str__(self) -> str:
         base = f"{self.major}.{self.minor}.{self.patch}"
         return base if self.final else f"{base}-rc{self.rc}"
-
-    # Written out rather than order=True: dataclass builds each method with exec(), which costs
-    # start-up time on every run of the CLI (bench/bench_startup.py).
-    def _key(self) -> tuple[int, int, int, bool, int]:
-        return (self.major, self.minor, self.patch, self.final, self.rc)
-
-    def __lt__(self, other: Version) -> bool:
-        return self._key() < other._key()
-
-    def __le__(self, other: Version) -> bool:
-        return self._key() <= other._key()
-
-    def __gt__(self, other: Version) -> bool:
-        return self._key() > other._key()
-
-    def __ge__(self, other: Version) -> bool:
-        return self._key() >= other._key()
 
 
 def parse_version(text: str) -> Version | None:

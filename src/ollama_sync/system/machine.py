@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pwd
 from collections.abc import Mapping
 
 from ollama_sync.core.target import Machine
@@ -37,7 +38,6 @@ def default_config_path(system: str, home: str, env: Mapping[str, str]) -> str:
 
 def _user() -> str:
     """The account name of the process's uid (pwd; getpass.getuser() would also import termios)."""
-    import pwd  # noqa: PLC0415  # POSIX only, like the service managers ollama-sync drives
 
     try:
         return pwd.getpwuid(os.getuid()).pw_name

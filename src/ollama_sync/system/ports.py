@@ -11,6 +11,7 @@ import socket
 import sys
 
 from ollama_sync.core.network import Listener, url_host
+from ollama_sync.system import lsof
 from ollama_sync.system.runner import Runner
 
 
@@ -23,7 +24,6 @@ def listeners_on(port: int, runner: Runner, *, platform: str = sys.platform) -> 
     except (psutil.AccessDenied, PermissionError):
         if platform != "darwin":
             return []
-        from ollama_sync.system import lsof  # noqa: PLC0415
 
         return [_with_command(item) for item in lsof.listeners_on(runner, port)]
     found = [Listener(c.pid, "", _address(c.laddr.ip, c.laddr.port)) for c in connections
@@ -44,7 +44,7 @@ def _with_command(listener: Listener) -> Listener:
 
 def command_line(pid: int) -> str | None:
     """A process's command line as one string, or None when it is gone or hidden."""
-    import psutil  # noqa: PLC0415
+    import psutil  # noqa: PLC0415  # 12-17 ms (psutil): only when a process is looked up
 
     try:
         proc = psutil.Process(pid)

@@ -11,7 +11,8 @@ import fnmatch
 import posixpath
 import re
 from collections.abc import Callable, Mapping
-from typing import Final, NamedTuple
+from dataclasses import dataclass
+from typing import Final
 
 from ollama_sync.core.findings import Location
 from ollama_sync.errors import ConfigError, Unsupported
@@ -28,7 +29,8 @@ _EXPANSION: Final = re.compile(r"%\((here|ENV_[A-Za-z0-9_]+)\)s")
 Getter = Callable[[str, str], "str | None"]
 
 
-class SupervisorConf(NamedTuple):  # a NamedTuple: cheaper to define than a dataclass on apply's start-up path
+@dataclass(frozen=True)
+class SupervisorConf:
     """What ollama-sync needs from supervisord.conf: the server URL, credentials and [include] globs."""
 
     path: str

@@ -1,7 +1,7 @@
 """A small static evaluator for the Nix a host module is written in: data, never computation.
 
-Its values are NamedTuples rather than dataclasses: they are as immutable, and several times cheaper
-to create at import time, which every .nix read pays (see bench/bench_nix.py).
+Its values are frozen dataclasses with slots (a module makes thousands of them); `AttrsV.attrs` is
+filled while its set is built and never changes after.
 
 It evaluates attribute sets (also `rec`, dotted paths merged across the file), strings of both forms
 with interpolation, numbers, booleans, null, lists, `let`, `inherit`, `with` over known sets,
@@ -14,8 +14,9 @@ in the file does not stop the ones asked for.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from functools import partial
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from ollama_sync.core.nix.strings import string_value
 from ollama_sync.core.nix.tree import Source, fields, named
@@ -43,7 +44,8 @@ class NotStatic(Exception):
         self.reason = reason
 
 
-class Scalar(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Scalar:
     """A string, number, boolean or null; origin is the expression that produced it."""
 
     data: Data
@@ -51,7 +53,8 @@ class Scalar(NamedTuple):
     priority: int | None = None
 
 
-class ListV(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class ListV:
     """A list of lazily evaluated elements."""
 
     items: tuple[Thunk, ...]
@@ -59,14 +62,16 @@ class ListV(NamedTuple):
     priority: int | None = None
 
 
-class Home(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Home:
     """Where bindings of a set are written: an attrset node, and the dotted prefix inside it ("a.b")."""
 
     container: Node
     prefix: tuple[str, ...] = ()
 
 
-class AttrsV(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class AttrsV:
     """An attribute set; each attribute remembers the bindings that define it."""
 
     attrs: dict[str, Attr]  # filled while the set is built; the tuple itself never changes
@@ -75,14 +80,16 @@ class AttrsV(NamedTuple):
     priority: int | None = None
 
 
-class Opaque(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Opaque:
     """A value the file receives from outside (pkgs, config, a formal argument) or `lib`."""
 
     name: str
     origin: Node | None = None
 
 
-class Builtin(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Builtin:
     """A known function (toString, lib.mkForce, …), possibly partly applied."""
 
     name: str
@@ -104,7 +111,8 @@ class Thunk:
         self.forcing = False
 
 
-class Attr(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Attr:
     """One attribute of a set: its value, the key node, and the bindings (or inherits) that define it."""
 
     thunk: Thunk
@@ -114,7 +122,8 @@ class Attr(NamedTuple):
     mergeable: bool = False  # an attribute-set literal or a dotted-path set: may be merged with another
 
 
-class Env(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Env:
     """A scope: lexical variables, or (when with_ is set) a `with` expression's set."""
 
     names: dict[str, Attr]
@@ -348,7 +357,7 @@ def merge_attr(source: Source, target: AttrsV, name: str, new: Attr) -> None:
                 _defined_twice(source, key, old_set.attrs[key], attr)
             merge_attr(source, old_set, key, attr)
         old_set.homes.extend(new_set.homes)
-        target.attrs[name] = old._replace(bindings=old.bindings + new.bindings, expr=old.expr or new.expr)
+        target.attrs[name] = replace(old, bindings=old.bindings + new.bindings, expr=old.expr or new.expr)
         return
     _defined_twice(source, name, old, new)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ollama_sync.core.nix.evaluate import (
@@ -138,7 +139,7 @@ def _apply(ev: Evaluator, node: Node, env: Env) -> Val:
         raise
     if not isinstance(function, Builtin):
         raise NotStatic(node, "a function call")
-    applied = function._replace(args=(*function.args, Thunk(argument, env)))
+    applied = replace(function, args=(*function.args, Thunk(argument, env)))
     if len(applied.args) < applied.arity:
         return applied
     return _call(ev, applied, node)
@@ -157,7 +158,7 @@ def _call(ev: Evaluator, fn: Builtin, node: Node) -> Val:
 
 def _with_priority(value: Val, priority: int) -> Val:
     if isinstance(value, Scalar | ListV | AttrsV):
-        return value._replace(priority=priority)
+        return replace(value, priority=priority)
     return value
 
 

@@ -6,6 +6,8 @@ commands on TOML declarations never pay for the import.
 
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.util
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -64,14 +66,12 @@ def _nix_grammar() -> Any:
     reader never uses, and `plan` on a .nix source has a start-up budget (bench/bench_nix.py). Falls
     back to the ordinary import when the package is laid out otherwise.
     """
-    import importlib.machinery  # noqa: PLC0415
-    import importlib.util  # noqa: PLC0415
 
     package = importlib.util.find_spec("tree_sitter_nix")  # finds the package without running it
     folders = list(package.submodule_search_locations or []) if package is not None else []
     spec = importlib.machinery.PathFinder.find_spec("_binding", folders) if folders else None
     if spec is None or spec.loader is None:
-        import tree_sitter_nix  # noqa: PLC0415
+        import tree_sitter_nix  # noqa: PLC0415  # 9 ms: the fallback when the binding cannot be found directly
 
         return tree_sitter_nix.language()
     binding = importlib.util.module_from_spec(spec)

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from ollama_sync.core.environment import render_environment
 from ollama_sync.core.findings import Finding, Severity
 from ollama_sync.core.settings import Backend, Declaration
 from ollama_sync.core.target import Target
@@ -46,24 +47,23 @@ class Rendered:
 
 def render(decl: Declaration, target: Target) -> Rendered:
     """Render the service file for target's backend; unsafe values yield error findings and no content."""
-    from ollama_sync.core.environment import render_environment  # noqa: PLC0415  # keep import light
 
     env = render_environment(decl.settings)
     problems = common_problems(env, target)
     # Only the target's renderer is imported: each pulls in its own parser (plistlib, shlex, …).
     match target.backend:
         case Backend.LAUNCHD:
-            from ollama_sync.core.render import launchd  # noqa: PLC0415
+            from ollama_sync.core.render import launchd  # noqa: PLC0415  # import cycle: it imports this package
 
             problems += launchd.unsafe_values(env, target)
             content = None if problems else launchd.render_plist(env, target, decl.source)
         case Backend.SYSTEMD:
-            from ollama_sync.core.render import systemd  # noqa: PLC0415
+            from ollama_sync.core.render import systemd  # noqa: PLC0415  # import cycle: it imports this package
 
             problems += systemd.unsafe_values(env, target)
             content = None if problems else systemd.render_unit(env, target, decl.source)
         case Backend.SUPERVISORD:
-            from ollama_sync.core.render import supervisord  # noqa: PLC0415
+            from ollama_sync.core.render import supervisord  # noqa: PLC0415  # import cycle: it imports this package
 
             problems += supervisord.unsafe_values(env, target)
             content = None if problems else supervisord.render_program(env, target, decl.source)
@@ -149,7 +149,7 @@ def _finding(key: str, why: str, decl: Declaration, target: Target) -> Finding:
 
 def _setting_key(variable: str, decl: Declaration) -> str:
     """The settings key that produced variable, for locating a finding."""
-    from ollama_sync.core.options import OPTIONS  # noqa: PLC0415
+    from ollama_sync.core.options import OPTIONS  # noqa: PLC0415  # 3 ms: only for an unsafe value
 
     if decl.location_of(f"environment.{variable}") is not None:
         return f"environment.{variable}"
