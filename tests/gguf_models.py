@@ -50,20 +50,21 @@ def tensor_plan(a: Arch, weight_type: Q = Q.Q4_K) -> list[tuple[str, tuple[int, 
     """(name, shape in elements as GGUF stores it: fastest dimension first, type) for every tensor."""
     kv_dim = a.heads_kv * a.head_dim
     q_dim = a.heads * a.head_dim
+    q6 = Q.Q6_K if a.emb % 256 == 0 and a.ff % 256 == 0 else weight_type  # K-quants need 256-wide rows
     plan: list[tuple[str, tuple[int, ...], Q]] = [("token_embd.weight", (a.emb, a.vocab), weight_type)]
     for i in range(a.blocks):
         plan += [
             (f"blk.{i}.attn_norm.weight", (a.emb,), Q.F32),
             (f"blk.{i}.attn_q.weight", (a.emb, q_dim), weight_type),
             (f"blk.{i}.attn_k.weight", (a.emb, kv_dim), weight_type),
-            (f"blk.{i}.attn_v.weight", (a.emb, kv_dim), Q.Q6_K),
+            (f"blk.{i}.attn_v.weight", (a.emb, kv_dim), q6),
             (f"blk.{i}.attn_output.weight", (q_dim, a.emb), weight_type),
             (f"blk.{i}.ffn_norm.weight", (a.emb,), Q.F32),
             (f"blk.{i}.ffn_gate.weight", (a.emb, a.ff), weight_type),
             (f"blk.{i}.ffn_up.weight", (a.emb, a.ff), weight_type),
-            (f"blk.{i}.ffn_down.weight", (a.ff, a.emb), Q.Q6_K),
+            (f"blk.{i}.ffn_down.weight", (a.ff, a.emb), q6),
         ]
-    plan += [("output_norm.weight", (a.emb,), Q.F32), ("output.weight", (a.emb, a.vocab), Q.Q6_K)]
+    plan += [("output_norm.weight", (a.emb,), Q.F32), ("output.weight", (a.emb, a.vocab), q6)]
     return plan
 
 

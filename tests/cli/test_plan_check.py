@@ -177,7 +177,7 @@ def test_plan_json_shape(write: Write, tmp_path: Path, capsys: Capsys) -> None:
     assert run([*args, "--json", "plan", "--detailed-exitcode"]) == 2
     doc = json.loads(capsys.readouterr().out)
     assert set(doc) == {"version", "command", "ok", "changes", "backend", "path", "source", "steps",
-                        "noop_reason", "foreign_file", "diff", "findings"}
+                        "noop_reason", "foreign_file", "diff", "findings", "live_checked", "live_note"}
     assert (doc["version"], doc["command"], doc["ok"], doc["changes"], doc["backend"]) == (
         1, "plan", True, True, "launchd")
     assert doc["path"].endswith("/Library/LaunchAgents/com.github.ollama.plist")

@@ -152,8 +152,11 @@ def test_live_status_uses_launchd_print(live: tuple[Context, FakeRunner, int],
     assert rows["OLLAMA_NUM_PARALLEL"].manager.mark is Mark.IN_SYNC  # from launchd's environment block
     assert rows["OLLAMA_NUM_PARALLEL"].server.mark is Mark.IN_SYNC  # from the server's log
     assert rows["OLLAMA_NUM_CTX"].manager.mark is Mark.MISSING  # launchd does not pass it (the file does)
-    assert rows["OLLAMA_NUM_CTX"].server.mark is Mark.MISSING  # and the server does not know it
+    assert rows["OLLAMA_NUM_CTX"].server.mark is Mark.UNREAD  # and the server does not read it: a warning
+    assert any(w.startswith("OLLAMA_NUM_CTX is declared but this server does not read it") for w in doc["warnings"])
     assert doc["healthy"] is False  # nothing answers on the declared port here
+    assert any("OLLAMA_NUM_CTX: declared '8192', the manager lacks it" in p for p in doc["problems"])
+    assert any("does not answer on the declared address" in p for p in doc["problems"])
     assert not doc["server"]["declared_address_answered"]
     assert ("launchctl", "print", "gui/501/com.github.ollama") in runner.calls
     print_plain(blocks(doc, result), verdict(doc))

@@ -83,7 +83,7 @@ CASES: list[tuple[str, dict[str, Any], Severity, str]] = [
      "ollama-sync apply"),
     ("log-address-in-use", {"log_notes": (LogNote("address-in-use", 3,
                                                   "Error: listen tcp 127.0.0.1:11434: bind: address already in use"),)},
-     Severity.ERROR, "ollama-sync set port 11435"),
+     Severity.ERROR, "ollama-sync set port 11436"),
     ("log-permission-denied", {"log_notes": (LogNote("permission-denied", 2, "Error: mkdir /x: permission denied"),)},
      Severity.ERROR, f"sudo chown -R alice {MODELS}"),
     ("log-invalid-variable", {"log_notes": (LogNote("invalid-variable", 2, "…", "OLLAMA_NUM_PARALLEL"),)},

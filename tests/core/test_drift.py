@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ollama_sync.core.drift import Mark, all_in_sync, drift_table, setting_key
+from ollama_sync.core.drift import Mark, all_in_sync, drift_table, setting_key, unread
 from ollama_sync.core.environment import render_environment
 from ollama_sync.core.observation import ServerConfig
 from ollama_sync.core.settings import Declaration, OllamaSettings
@@ -24,7 +24,9 @@ def test_all_views_agree_but_the_server_ignores_num_ctx() -> None:
     assert list(rows) == ["OLLAMA_HOST", "OLLAMA_KEEP_ALIVE", "OLLAMA_NUM_CTX", "OLLAMA_NUM_PARALLEL"]
     num_ctx = rows["OLLAMA_NUM_CTX"]
     assert num_ctx.file.mark is Mark.IN_SYNC and num_ctx.manager.mark is Mark.IN_SYNC  # type: ignore[attr-defined]
-    assert num_ctx.server.mark is Mark.MISSING and not num_ctx.in_sync  # type: ignore[attr-defined]
+    assert num_ctx.server.mark is Mark.UNREAD  # type: ignore[attr-defined]
+    assert num_ctx.in_sync  # type: ignore[attr-defined]  # a variable no server reads is a warning, not drift
+    assert unread(tuple(rows.values())) == ("OLLAMA_NUM_CTX",)  # type: ignore[arg-type]
     assert rows["OLLAMA_KEEP_ALIVE"].server.mark is Mark.IN_SYNC  # type: ignore[attr-defined]  # 2h = 2h0m0s
     assert rows["OLLAMA_HOST"].setting == "host"  # type: ignore[attr-defined]
     assert num_ctx.setting == "environment.OLLAMA_NUM_CTX"  # type: ignore[attr-defined]

@@ -84,8 +84,10 @@ def test_llama_server_preflight_is_file_size_plus_f16_kv(infos: dict[str, ModelI
                                     flash_attention=True), None, None)
     est = estimate(info, eff, Era.LLAMA_SERVER, Device.METAL)
     assert predicted_kv(info, eff) == 2 * 32 * 8 * (4096 // 32) * (8192 * 4) * 2
-    assert est.weights == info.file_size and est.total == info.file_size + est.kv
-    assert est.kv_allocated == 32 * 8192 * 4 * 256 * 8 * 34 // 32  # llama.cpp's q8_0 at real block size
+    assert est.preflight == info.file_size + predicted_kv(info, eff)  # Ollama's figure, shown beside
+    assert est.weights == info.tensor_bytes  # llama.cpp's model buffers: every tensor
+    assert est.kv == est.kv_allocated == 32 * 8192 * 4 * 256 * 8 * 34 // 32  # llama.cpp's q8_0 at real block size
+    assert est.total == est.weights + est.kv + est.graph + est.overhead
 
 
 def test_legacy_llama_graph_and_overhead_on_metal(infos: dict[str, ModelInfo]) -> None:

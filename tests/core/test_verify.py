@@ -38,13 +38,23 @@ def test_manager_view_missing_and_different_values() -> None:
     assert [(m.variable, m.observed) for m in check.mismatches] == [("A", "9"), ("B", None)]
 
 
-def test_unreadable_views_are_not_failures_but_a_silent_api_is() -> None:
+def test_an_unreadable_manager_view_is_not_a_failure_but_a_silent_api_or_server_is() -> None:
     result = verify({"A": "1"}, None, None, ApiAnswer("http://127.0.0.1:1", None, "connection refused"))
     views = {c.view: c for c in result.checks}
     assert views[View.MANAGER].ok and not views[View.MANAGER].checked
-    assert views[View.SERVER].ok and not views[View.SERVER].checked
+    assert not views[View.SERVER].ok and not views[View.SERVER].checked
     assert not views[View.API].ok
-    assert result.failures() == ["api: no answer at http://127.0.0.1:1: connection refused"]
+    assert result.failures() == [
+        "server: no `server config` line from this start in the server's log: the server did not start "
+        "(or logs elsewhere)",
+        "api: no answer at http://127.0.0.1:1: connection refused"]
+
+
+def test_a_missing_config_line_fails_even_when_another_server_answers() -> None:
+    """A taken port: the real server exits before logging `server config`; the API answering is someone else."""
+    result = verify({"A": "1"}, (("A", "1"),), None, ApiAnswer("http://127.0.0.1:1", "0.32.15"))
+    assert not result.ok
+    assert [f.split(":")[0] for f in result.failures()] == ["server"]
 
 
 def test_runs_declared_falls_back_to_the_server_log() -> None:

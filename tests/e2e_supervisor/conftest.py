@@ -36,9 +36,10 @@ class Setup:
     home: Path
     port: int
 
-    def declare(self, port: int | None = None, extra: str = "") -> None:
-        """Write the config: host 127.0.0.1, the port, and extra `[ollama]` lines."""
-        self.config.write_text(self.sv.config_text(str(self.ollama), port or self.port, extra_ollama=extra))
+    def declare(self, port: int | None = None, extra: str = "", service: str = "") -> None:
+        """Write the config: host 127.0.0.1, the port, extra `[ollama]` lines and extra `[service]` lines."""
+        self.config.write_text(self.sv.config_text(str(self.ollama), port or self.port, extra_ollama=extra,
+                                                   backend_extra=service))
 
     def env(self, **extra: str) -> dict[str, str]:
         """The environment ollama-sync runs with."""

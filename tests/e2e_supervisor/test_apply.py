@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -56,8 +57,9 @@ def test_unknown_variable_is_reported(setup: Setup) -> None:
     assert doc["outcome"]["attempt"]["verification"]["unknown_to_server"] == ["OLLAMA_NOT_A_SETTING"]
 
 
-def test_taken_port_rolls_back_to_the_old_server(setup: Setup) -> None:
+def test_taken_port_stops_apply_before_anything_changes(setup: Setup) -> None:
     assert setup.apply().returncode == 0
+    pid, conf = setup.pid(), (setup.sv.include_dir / "ollama.conf").read_text()
     with socket.socket() as other:
         other.bind(("127.0.0.1", 0))
         other.listen()
@@ -65,14 +67,27 @@ def test_taken_port_rolls_back_to_the_old_server(setup: Setup) -> None:
         setup.declare(port=taken, extra='keep_alive = "1m"\n')
         done = setup.apply()
     assert done.returncode == 1
-    assert f"127.0.0.1:{taken}" in done.stderr and "address already in use" in done.stderr
-    assert "rolled back to generation 1" in done.stderr
-    assert setup.answers(setup.port) and setup.pid() is not None  # the old server, healthy again
-    assert setup.manager_env()["OLLAMA_HOST"] == f"127.0.0.1:{setup.port}"
-    results = [g["result"] for g in setup.history()]
-    assert results[0] == "ok" and results[1].startswith("rolled back: health failed")
-    assert f"port = {setup.port}" not in setup.config.read_text()
-    assert f"127.0.0.1:{setup.port}" in (setup.sv.include_dir / "ollama.conf").read_text()
+    assert f"127.0.0.1:{taken} is already taken by pid {os.getpid()}" in done.stderr
+    assert "a program that is not an Ollama server" in done.stderr
+    assert f"fix: kill {os.getpid()}, or move the service: ollama-sync set port {taken + 1}" in done.stderr
+    assert setup.pid() == pid and setup.answers(setup.port)  # the old server was not touched
+    assert (setup.sv.include_dir / "ollama.conf").read_text() == conf
+    assert [g["result"] for g in setup.history()] == ["ok"]  # nothing recorded, nothing written
+
+
+def test_port_taken_between_the_check_and_the_start_is_a_bind_failure_and_rolls_back(setup: Setup) -> None:
+    """The stand-in fails its bind as the real server does when another server wins the race for the port."""
+    assert setup.apply().returncode == 0
+    setup.declare(extra='keep_alive = "1m"\nenvironment = { STANDIN_FAIL = "port-taken" }\n')
+    rc, doc = setup.apply_json()
+    assert rc == 1
+    attempt = doc["outcome"]["attempt"]
+    assert attempt["failed_step"] == "health"
+    assert f"the server cannot listen: Error: listen tcp 127.0.0.1:{setup.port}: bind: address already in use" \
+        in attempt["reason"]
+    assert attempt["elapsed"] < 3
+    assert doc["outcome"]["rolled_back_to"] == 1 and doc["outcome"]["restore"]["ok"]
+    assert setup.answers() and "OLLAMA_KEEP_ALIVE" not in setup.manager_env()
 
 
 def test_server_resolving_other_settings_fails_verification_and_rolls_back(setup: Setup) -> None:
@@ -156,14 +171,11 @@ def test_kill_9_at_each_step_is_recovered_by_the_next_apply(setup: Setup, step: 
 
 def test_kill_9_during_rollback_is_recovered(setup: Setup) -> None:
     assert setup.apply().returncode == 0
-    with socket.socket() as other:
-        other.bind(("127.0.0.1", 0))
-        other.listen()
-        setup.declare(port=other.getsockname()[1])
-        killed = setup.apply(crash_at="rolling-back")
-        assert killed.returncode == -signal.SIGKILL
-        setup.declare()  # back to the working declaration
-        done = setup.apply()
+    setup.declare(extra='environment = { STANDIN_FAIL = "exit-at-start" }\n')
+    killed = setup.apply(crash_at="rolling-back")
+    assert killed.returncode == -signal.SIGKILL
+    setup.declare()  # back to the working declaration
+    done = setup.apply()
     assert done.returncode == 0, done.stderr
     assert "restored the version before it" in done.stderr
     assert setup.answers() and not (setup.state / "journal.json").exists()

@@ -48,7 +48,7 @@ def test_no_models_folder_is_no_models(tmp_path: Path) -> None:
 
 def test_model_info_is_cached_by_blob_and_reused(tmp_path: Path) -> None:
     from ollama_sync.system.files import Files  # noqa: PLC0415
-    from ollama_sync.system.models import cached_model_info  # noqa: PLC0415
+    from ollama_sync.system.models import CACHE_SCHEMA, cached_model_info  # noqa: PLC0415
     from tests.gguf_models import QWEN25_7B, write_gguf  # noqa: PLC0415
 
     source = tmp_path / "q.gguf"
@@ -60,4 +60,4 @@ def test_model_info_is_cached_by_blob_and_reused(tmp_path: Path) -> None:
     with blob.open("r+b") as handle:  # the header is gone: only the cache can answer now
         handle.write(b"\0" * 64)
     assert cached_model_info(blob, Files(None), state) == first
-    assert entry.name == f"v1-{blob.name}.json"
+    assert entry.name == f"v{CACHE_SCHEMA}-{blob.name}.json"

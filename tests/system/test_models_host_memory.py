@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import platform
+from pathlib import Path
 
 import pytest
 
 from ollama_sync.core.memory.estimate import Device
+from ollama_sync.system.gpus import NVIDIA_SMI, ROCM_SMI
 from ollama_sync.system.host_memory import apple_gpu_budget, read_host_memory
 from tests.fakes import FakeRunner, completed
 
@@ -33,9 +35,13 @@ def test_apple_silicon_reads_the_sysctl_through_the_runner(monkeypatch: pytest.M
     assert fake_runner.calls == [tuple(argv)]
 
 
-def test_linux_has_no_gpu_and_says_so(fake_runner: FakeRunner) -> None:
+def test_linux_without_a_gpu_says_so(fake_runner: FakeRunner, monkeypatch: pytest.MonkeyPatch,
+                                     tmp_path: Path) -> None:
+    monkeypatch.setattr("ollama_sync.system.gpus.SYSFS_DRM", tmp_path / "no-drm")
+    for argv in (NVIDIA_SMI, ROCM_SMI):
+        fake_runner.add(argv, completed(argv, 127, "", "not found"))
     host = read_host_memory("Linux", fake_runner)
     assert host.device is Device.CPU and host.gpu_budget is None
     assert "no GPU detected" in host.gpu_source
     assert 0 < host.available <= host.total
-    assert fake_runner.calls == []
+    assert fake_runner.calls == [NVIDIA_SMI, ROCM_SMI]

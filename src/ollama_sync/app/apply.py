@@ -25,8 +25,11 @@ from ollama_sync.system.service import ServiceManager, manager_for
 from ollama_sync.system.state import StateStore, sha256
 
 if TYPE_CHECKING:
+    from ollama_sync.app.port_conflict import Conflict
+    from ollama_sync.app.retire import Previous
     from ollama_sync.app.transaction import BringUp, Outcome, Transaction
     from ollama_sync.system.health import Progress
+    from ollama_sync.system.state_records import Generation
 
 SANDBOX_NOTE = "not reloaded: under --root no service manager is asked (the file and state are in the root)"
 DISABLED_NOTE = "disabled: the service was stopped and its file removed (the old file is kept as a generation)"
@@ -62,11 +65,13 @@ class ApplyResult:
     recovered: Recovery | None = None
     cancelled: bool = False
     note: str = ""
+    conflict: Conflict | None = None  # another server holds the declared address: nothing was touched
+    retired: str = ""  # what happened to the previously managed service (label, scope or backend changed)
 
     @property
     def ok(self) -> bool:
         """True when the declared state is in place (or nothing had to change)."""
-        if self.plan.blocked or self.cancelled:
+        if self.plan.blocked or self.cancelled or self.conflict is not None:
             return False
         if self.outcome is not None:
             return self.outcome.ok
@@ -86,7 +91,7 @@ def apply(ctx: Context, *, backend: Backend | None = None, version_text: str | N
     manager = None if ctx.sandboxed else manager_for(ctx, target.backend)
     store = StateStore(ctx.files, ctx.machine.state_dir)
     if not store.has_journal():  # read-only first look: a no-op needs neither the lock nor the transaction code
-        looked = _look(ctx, prepared, manager)
+        looked = look(ctx, prepared, manager, store)
         if not looked.plan.has_changes:
             return ApplyResult(prepared, looked.plan)
     from ollama_sync.app.transaction import Transaction  # noqa: PLC0415  # only when something changes
@@ -95,52 +100,100 @@ def apply(ctx: Context, *, backend: Backend | None = None, version_text: str | N
         tx = Transaction(ctx, store, target, manager, timeout=timeout, progress=progress)
         tx.reached("locked")
         recovered = recover_locked(ctx, store, timeout=timeout, progress=progress)
-        return _run(tx, prepared, _look(ctx, prepared, manager), confirm, recovered)
+        return _run(tx, prepared, look(ctx, prepared, manager, store), confirm, recovered)
 
 
 @dataclass(frozen=True)
-class _Looked:
+class Looked:
     """The file on disk, the live service, and the plan from them."""
 
     plan: Plan
     current: bytes | None
     live: ServiceState | None
     env: dict[str, str]
+    previous: Previous | None = None  # the service managed before under another label, scope or backend
 
 
-def _look(ctx: Context, prepared: Prepared, manager: ServiceManager | None) -> _Looked:
+def look(ctx: Context, prepared: Prepared, manager: ServiceManager | None, store: StateStore) -> Looked:
+    """Read the file on disk and ask the live service (when manager is given); plan from them, as apply does."""
     target = prepared.rendered.target
     env = render_environment(prepared.declaration.settings)
     current = ctx.files.read_bytes(target.path)
     live, matches = _observe(manager, target, env)
+    from ollama_sync.app.retire import previous_service  # noqa: PLC0415
+
+    previous = previous_service(ctx, store, target)
     plan = make_plan(prepared.rendered, current, prepared.findings, enabled=prepared.declaration.settings.enable,
-                     live=live, live_env_matches=matches)
-    return _Looked(plan, current, live, env)
+                     live=live, live_env_matches=matches, retire=previous.target if previous else None)
+    return Looked(plan, current, live, env, previous)
 
 
-def _run(tx: Transaction, prepared: Prepared, looked: _Looked, confirm: Confirm | None,
+def _run(tx: Transaction, prepared: Prepared, looked: Looked, confirm: Confirm | None,
          recovered: Recovery | None) -> ApplyResult:
     plan, current, live, env = looked.plan, looked.current, looked.live, looked.env
     if not plan.has_changes:
         return ApplyResult(prepared, plan, recovered=recovered)
+    kinds = {step.kind for step in plan.steps}
+    if tx.manager is not None and kinds & {StepKind.RELOAD, StepKind.START, StepKind.RESTART}:
+        conflict = _conflict(tx, env, live, looked.previous)
+        if conflict is not None:  # before asking and before touching anything
+            return ApplyResult(prepared, plan, recovered=recovered, conflict=conflict)
     if confirm is not None and not confirm(plan, tx.target):
         return ApplyResult(prepared, plan, recovered=recovered, cancelled=True)
-    kinds = {step.kind for step in plan.steps}
     note = SANDBOX_NOTE if tx.manager is None else ""
     old_pid = live.pid if live is not None else None
+    retired = _retire(tx, looked.previous)
     if StepKind.WRITE in kinds:
         assert plan.new is not None
         old = tx.backup(current, live, plan.foreign_file)
         outcome = tx.switch(plan.new, env, prepared.declaration.source, old=old, old_pid=old_pid,
                             reload=StepKind.RELOAD in kinds, note=note)
-        return ApplyResult(prepared, plan, outcome=outcome, recovered=recovered, note=note)
+        back = _unretire(tx, retired) if not outcome.ok else ""
+        return ApplyResult(prepared, plan, outcome=outcome, recovered=recovered, note=note,
+                           retired=back or _retired_note(retired))
     if kinds & {StepKind.STOP, StepKind.REMOVE}:
         _disable(tx, current, live, plan)
-        return ApplyResult(prepared, plan, recovered=recovered, note=DISABLED_NOTE)
+        return ApplyResult(prepared, plan, recovered=recovered, note=DISABLED_NOTE, retired=_retired_note(retired))
     if tx.manager is None:
-        return ApplyResult(prepared, plan, recovered=recovered, note=note)
+        return ApplyResult(prepared, plan, recovered=recovered, note=note, retired=_retired_note(retired))
     restart = tx.bring_up(env, old_pid if StepKind.RESTART in kinds else None, None)
-    return ApplyResult(prepared, plan, restart=restart, recovered=recovered)
+    return ApplyResult(prepared, plan, restart=restart, recovered=recovered, retired=_retired_note(retired))
+
+
+def _conflict(tx: Transaction, env: dict[str, str], live: ServiceState | None,
+              previous: Previous | None) -> Conflict | None:
+    """Another server on the declared address (our own server, and the one about to be retired, are fine)."""
+    from ollama_sync.app.port_conflict import find_conflict, process_tree  # noqa: PLC0415
+    from ollama_sync.app.retire import running_pid  # noqa: PLC0415
+    from ollama_sync.core.verify import declared_address  # noqa: PLC0415
+
+    pids = [live.pid if live is not None else None]
+    if previous is not None:
+        pids.append(running_pid(tx.ctx, previous.target))
+    return find_conflict(tx.ctx, tx.target, declared_address(env), process_tree(pids))
+
+
+def _retire(tx: Transaction, previous: Previous | None) -> Generation | None:
+    if previous is None:
+        return None
+    from ollama_sync.app.retire import retire  # noqa: PLC0415
+
+    return retire(tx.ctx, tx.store, previous)
+
+
+def _unretire(tx: Transaction, retired: Generation | None) -> str:
+    if retired is None:
+        return ""
+    from ollama_sync.app.retire import unretire  # noqa: PLC0415
+
+    return unretire(tx.ctx, tx.store, retired, timeout=tx.timeout)
+
+
+def _retired_note(retired: Generation | None) -> str:
+    if retired is None:
+        return ""
+    return f"retired the previous service ({retired.source.removeprefix('retired: ')}; kept as generation " \
+           f"{retired.number})"
 
 
 def _observe(manager: ServiceManager | None, target: Target,

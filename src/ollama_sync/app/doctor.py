@@ -21,6 +21,7 @@ from ollama_sync.core.findings import Finding, has_errors, sort_findings
 from ollama_sync.core.machine_facts import Account, ManagerJob
 from ollama_sync.core.paths import models_path
 from ollama_sync.core.settings import Backend, Scope
+from ollama_sync.core.target import Target
 from ollama_sync.core.validate import validate
 from ollama_sync.core.version import Version, parse_version
 from ollama_sync.system import permissions, ports, processes
@@ -52,7 +53,7 @@ def doctor(ctx: Context, *, progress: Progress | None = None) -> DoctorResult:
         progress("checking processes, the port and the models folder")
     facts = gather_facts(ctx, prepared, result)
     version = prepared.resolved.version or parse_version(obs.api_version or "")
-    findings = [*_validation(prepared, version), *diagnose(facts), *_memory(ctx, prepared)]
+    findings = [*_validation(prepared, version), *diagnose(facts), *_memory(ctx, prepared, obs.loaded or ())]
     judged = f"Ollama {version}" if version else "the newest known Ollama (installed version unknown)"
     return DoctorResult(sort_findings(_unique(findings)), result, judged)
 
@@ -76,9 +77,9 @@ def _unique(findings: list[Finding]) -> list[Finding]:
     return out
 
 
-def _memory(ctx: Context, prepared: Prepared) -> tuple[Finding, ...]:
+def _memory(ctx: Context, prepared: Prepared, loaded: tuple[dict[str, Any], ...]) -> tuple[Finding, ...]:
 
-    return memory_findings(ctx, prepared)
+    return memory_findings(ctx, prepared, loaded)
 
 
 def service_user(ctx: Context, prepared: Prepared) -> str:
@@ -113,7 +114,7 @@ def gather_facts(ctx: Context, prepared: Prepared, result: StatusResult) -> Doct
         api_version=obs.api_version, addresses=obs.addresses, probes=obs.probes, tailscale=obs.tailscale,
         port_listeners=local.get("listeners"), other_jobs=local.get("jobs") or (),
         our_pids=local.get("ours", frozenset()), processes=local.get("processes"), homebrew_plist=_homebrew_plist(ctx),
-        installer_unit=_installer_unit(ctx, prepared), models_path=models,
+        installer_unit=installer_unit(ctx, prepared.rendered.target), models_path=models,
         models_chain=permissions.stat_chain(ctx.files, models), service_account=account, service_user=user)
 
 
@@ -171,9 +172,8 @@ def _homebrew_plist(ctx: Context) -> str | None:
     return path if ctx.files.exists(path) else None
 
 
-def _installer_unit(ctx: Context, prepared: Prepared) -> str | None:
+def installer_unit(ctx: Context, target: Target) -> str | None:
     """Ollama's installer unit, when the service ollama-sync manages is a different one."""
-    target = prepared.rendered.target
     path = "/etc/systemd/system/ollama.service"
     if ctx.machine.system != "Linux" or (target.backend is Backend.SYSTEMD and target.scope is Scope.SYSTEM):
         return None

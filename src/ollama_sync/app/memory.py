@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from ollama_sync.app.context import Context
 from ollama_sync.app.prepare import Prepared, prepare
@@ -13,12 +13,13 @@ from ollama_sync.core.environment import render_environment
 from ollama_sync.core.findings import Finding, Location, Severity, sort_findings
 from ollama_sync.core.memory.estimate import Device, Era, Estimate, era_for, estimate
 from ollama_sync.core.memory.fit import Fit, HostMemory, Verdict, fit, loaded_together
+from ollama_sync.core.memory.live import LiveCheck, live_check
 from ollama_sync.core.memory.model_info import ModelInfo, ModelInfoError, model_info
 from ollama_sync.core.memory.rules import Effective, Requested, effective, requested_from_env
 from ollama_sync.core.paths import models_path
 from ollama_sync.core.settings import Declaration
 from ollama_sync.core.version import Version
-from ollama_sync.errors import UsageError
+from ollama_sync.errors import OllamaSyncError, UsageError
 from ollama_sync.system.gguf_header import GgufError, read_header
 from ollama_sync.system.models import InstalledModel, cached_model_info, find_model, list_models
 
@@ -72,6 +73,8 @@ class ModelRow:
     estimate: Estimate | None = None
     fit: Fit | None = None
     sweep: tuple[SweepPoint, ...] = ()
+    not_estimated: str = ""  # why there are no figures although nothing is wrong (cloud, not GGUF)
+    live: LiveCheck | None = None  # the running server's /api/ps figures for this model, when loaded
 
 
 @dataclass(frozen=True)
@@ -85,15 +88,16 @@ class MemoryReport:
     rows: tuple[ModelRow, ...]
     together: tuple[int, int, bool] | None  # (models, combined total, fits) under OLLAMA_MAX_LOADED_MODELS
     findings: tuple[Finding, ...]
+    live_source: str = ""  # where /api/ps was read, or why not
 
     @property
     def ok(self) -> bool:
-        """True when every model was read and fits."""
-        return all(r.fit is not None and r.fit.fits for r in self.rows)
+        """True when every model that can be estimated was read and fits."""
+        return all(r.not_estimated or (r.fit is not None and r.fit.fits) for r in self.rows)
 
 
 def run_memory(ctx: Context, names: tuple[str, ...] = (), what_if: WhatIf = WhatIf(), *,
-               version_text: str | None = None, sweep: bool = False) -> MemoryReport:
+               version_text: str | None = None, sweep: bool = False, live: bool = True) -> MemoryReport:
     """Estimate every (or each named) installed model at the declared settings with the what-ifs applied."""
     prepared = prepare(ctx, version_text=version_text)
     decl = prepared.declaration
@@ -104,19 +108,64 @@ def run_memory(ctx: Context, names: tuple[str, ...] = (), what_if: WhatIf = What
     requested = _apply(requested_from_env(render_environment(decl.settings)), what_if)
     version = prepared.resolved.version
     reader = info_reader(ctx)
+    loaded, live_source = _loaded_models(ctx, decl, live)
     rows, findings = [], []
     for model in chosen:
         row, found = assess(model, requested, version, host, read_info=reader, sweep=sweep)
+        entry = find_loaded(row.name, loaded)
+        if entry is not None:
+            row = with_live(row, entry, model, requested, version, host, reader)
         rows.append(row)
         findings.extend(_locate_all(found, decl))
     together = _together(rows, requested, host)
     if together is not None and not together[2]:
         findings.append(_together_finding(together, host))
-    return MemoryReport(version, models_dir, host, requested, tuple(rows), together, sort_findings(findings))
+    return MemoryReport(version, models_dir, host, requested, tuple(rows), together, sort_findings(findings),
+                        live_source)
 
 
-def installed_model_findings(ctx: Context, prepared: Prepared) -> tuple[Finding, ...]:
-    """Findings for `plan`/`doctor`: installed models the declared settings would not fit (cheap without models)."""
+def _loaded_models(ctx: Context, decl: Declaration, live: bool) -> tuple[tuple[dict[str, Any], ...], str]:
+    """/api/ps from the declared server address, when it answers (never under --root)."""
+    if not live or ctx.sandboxed:
+        return (), ""
+    from ollama_sync.app.models import server_url  # noqa: PLC0415
+    from ollama_sync.system.ollama_api import OllamaApi  # noqa: PLC0415
+
+    url = server_url(decl)
+    try:
+        return tuple(m for m in OllamaApi(url, timeout=2.0).ps() if isinstance(m, dict)), url
+    except OllamaSyncError:
+        return (), ""
+
+
+def find_loaded(name: str, loaded: tuple[dict[str, Any], ...]) -> dict[str, Any] | None:
+    """The /api/ps entry for an installed model ("gemma3" matches "gemma3:latest")."""
+    for entry in loaded:
+        other = str(entry.get("name") or entry.get("model") or "")
+        if name in (other, f"{other}:latest"):
+            return entry
+    return None
+
+
+def with_live(row: ModelRow, entry: dict[str, Any], model: InstalledModel, requested: Requested,  # noqa: PLR0917  # the estimate's inputs, each needed
+              version: Version | None, host: HostMemory, reader: InfoReader) -> ModelRow:
+    """The row with /api/ps's figures beside an estimate at the context the server really loaded it with."""
+    if row.estimate is None or row.fit is None or row.effective is None:
+        return row
+    est, placed = row.estimate, row.fit
+    context = entry.get("context_length")
+    if isinstance(context, int) and context > 0 and context != row.effective.context:
+        again, _ = assess(model, replace(requested, request_context=context), version, host, read_info=reader)
+        if again.estimate is not None and again.fit is not None:
+            est, placed = again.estimate, again.fit
+    check = live_check(row.name, entry, est.total, placed.gpu_bytes)
+    return replace(row, live=check) if check is not None else row
+
+
+def installed_model_findings(ctx: Context, prepared: Prepared, loaded: tuple[dict[str, Any], ...] = ()
+                             ) -> tuple[Finding, ...]:
+    """Findings for `plan`/`doctor`: installed models the declared settings would not fit (cheap without models);
+    for loaded models (doctor passes /api/ps), a note when the estimate is far from the server's own figure."""
     decl = prepared.declaration
     installed = list_models(ctx.files.real(models_path(decl.settings, ctx.machine.home)))
     if not installed:
@@ -125,15 +174,54 @@ def installed_model_findings(ctx: Context, prepared: Prepared) -> tuple[Finding,
     requested = requested_from_env(render_environment(decl.settings))
     found: list[Finding] = []
     reader = info_reader(ctx)
+    version = prepared.resolved.version
     for model in installed:
-        _, model_findings = assess(model, requested, prepared.resolved.version, host, read_info=reader)
+        row, model_findings = assess(model, requested, version, host, read_info=reader)
         found.extend(f for f in model_findings if f.code in ("memory-does-not-fit", "memory-spills-to-cpu"))
+        entry = find_loaded(model.name, loaded)
+        if entry is not None:
+            check = with_live(row, entry, model, requested, version, host, reader).live
+            if check is not None and check.noteworthy:
+                found.append(_live_finding(check))
     return sort_findings(_locate_all(found, decl))
+
+
+def live_checks(ctx: Context, prepared: Prepared, loaded: tuple[dict[str, Any], ...],
+                version: Version | None) -> tuple[LiveCheck, ...]:
+    """For `status`: each loaded model's /api/ps figures beside the estimate at the context it was loaded with."""
+    decl = prepared.declaration
+    installed = list_models(ctx.files.real(models_path(decl.settings, ctx.machine.home)))
+    if not loaded or not installed:
+        return ()
+    host = _host(ctx, WhatIf())
+    requested = requested_from_env(render_environment(decl.settings))
+    reader = info_reader(ctx)
+    out = []
+    for entry in loaded:
+        model = find_model(installed, str(entry.get("name") or entry.get("model") or ""))
+        if model is None:
+            continue
+        row, _ = assess(model, requested, version, host, read_info=reader)
+        check = with_live(row, entry, model, requested, version, host, reader).live
+        if check is not None:
+            out.append(check)
+    return tuple(out)
+
+
+def _live_finding(check: LiveCheck) -> Finding:
+    gib = 2**30
+    return Finding("memory-estimate-differs", Severity.INFO,
+                   f"{check.name}: the running server reports {check.size / gib:.1f} GiB (/api/ps size), the "
+                   f"estimate is {check.estimate / gib:.1f} GiB ({check.difference:+.0%})",
+                   "the estimate follows the declared settings; a request with other options (num_ctx, "
+                   "num_batch) or another server release explains a difference — ollama-sync memory shows both")
 
 
 def assess(model: InstalledModel, requested: Requested, version: Version | None, host: HostMemory, *,
            read_info: InfoReader = _read_uncached, sweep: bool = False) -> tuple[ModelRow, list[Finding]]:
     """Read one model's header and estimate it; problems become findings naming the file."""
+    if model.not_estimated:
+        return ModelRow(model.name, str(model.manifest), not_estimated=model.not_estimated), []
     if model.blob is None or model.problem:
         code = "memory-blob-missing" if "missing" in model.problem else "memory-bad-manifest"
         return ModelRow(model.name, str(model.manifest)), [Finding(
@@ -149,13 +237,29 @@ def assess(model: InstalledModel, requested: Requested, version: Version | None,
         return ModelRow(model.name, str(model.blob)), [Finding(
             "memory-unknown-architecture", Severity.ERROR, f"{model.name}: {exc}",
             "this model's architecture is unknown to the estimator", Location(str(model.blob)))]
+    try:
+        projector = _projector_bytes(model.projector)
+    except (GgufError, OSError) as exc:
+        return ModelRow(model.name, str(model.projector)), [Finding(
+            "memory-bad-gguf", Severity.ERROR, f"{model.name}: cannot read its projector's GGUF header: {exc}",
+            "the blob is truncated or corrupt; re-pull it: ollama pull " + model.name,
+            Location(str(model.projector)))]
     era = era_for(version, info.architecture)
-    eff = effective(info, requested, version, host.gpu_budget)
-    est = estimate(info, eff, era, host.device, gpu_overhead=requested.gpu_overhead)
+    gpu_total = sum(g.total for g in host.gpus) if host.gpus else host.gpu_budget
+    eff = effective(info, requested, version, gpu_total, model.num_ctx)
+    est = estimate(info, eff, era, host.device, gpu_overhead=requested.gpu_overhead, version=version,
+                   projector=projector)
     placed = fit(est, host)
-    points = _sweep(info, requested, version, host, era) if sweep else ()
+    points = _sweep(info, requested, version, host, era, model.num_ctx, projector) if sweep else ()
     row = ModelRow(model.name, str(model.blob), era, info, eff, est, placed, points)
     return row, _row_findings(row, eff, est, placed)
+
+
+def _projector_bytes(path: Path | None) -> int:
+    """A separate projector blob's tensor bytes (Ollama's mmprojMemoryRequirement); 0 without one."""
+    if path is None:
+        return 0
+    return sum(t.nbytes for t in read_header(path).tensors)
 
 
 def _row_findings(row: ModelRow, eff: Effective, est: Estimate, placed: Fit) -> list[Finding]:
@@ -182,8 +286,8 @@ def _row_findings(row: ModelRow, eff: Effective, est: Estimate, placed: Fit) -> 
     return found
 
 
-def _sweep(info: ModelInfo, requested: Requested, version: Version | None, host: HostMemory,
-           era: Era) -> tuple[SweepPoint, ...]:
+def _sweep(info: ModelInfo, requested: Requested, version: Version | None, host: HostMemory,  # noqa: PLR0917  # the estimate's inputs, each needed
+           era: Era, num_ctx: int | None, projector: int) -> tuple[SweepPoint, ...]:
     """Totals from 2k to 128k tokens (doubling), stopping at the model's context_length."""
     limit = min(info.context_length or SWEEP_MAX, SWEEP_MAX)
     contexts, ctx = [], SWEEP_MIN
@@ -193,8 +297,9 @@ def _sweep(info: ModelInfo, requested: Requested, version: Version | None, host:
     contexts.append(limit)
     points = []
     for context in contexts:
-        eff = effective(info, replace(requested, context_length=context), version, host.gpu_budget)
-        est = estimate(info, eff, era, host.device, gpu_overhead=requested.gpu_overhead)
+        eff = effective(info, replace(requested, request_context=context), version, host.gpu_budget, num_ctx)
+        est = estimate(info, eff, era, host.device, gpu_overhead=requested.gpu_overhead, version=version,
+                       projector=projector)
         points.append(SweepPoint(context, est.total, fit(est, host)))
     return tuple(points)
 
@@ -235,7 +340,7 @@ def _host(ctx: Context, what_if: WhatIf) -> HostMemory:
 
 def _apply(req: Requested, w: WhatIf) -> Requested:
     return Requested(
-        context_length=w.context_length if w.context_length is not None else req.context_length,
+        context_length=req.context_length, request_context=w.context_length,
         num_parallel=w.num_parallel if w.num_parallel is not None else req.num_parallel,
         kv_cache_type=w.kv_cache_type.lower() if w.kv_cache_type is not None else req.kv_cache_type,
         flash_attention=w.flash_attention if w.flash_attention is not None else req.flash_attention,

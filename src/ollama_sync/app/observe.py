@@ -141,7 +141,9 @@ def _observe_live(ctx: Context, prepared: Prepared, *, declared: dict[str, str],
     for address in probe_to:
         tasks[f"probe:{address.ip}"] = _prober(address, listen.port, sink, deadline if address == first else None)
     say(f"probing {len(probe_to)} address(es) on port {listen.port}")
-    results = {**sink, **parallel(tasks, LIVE_BUDGET)}
+    done = parallel(tasks, LIVE_BUDGET)
+    results = {**sink, **done}  # sink read after the threads ran: a probe that answered before its model
+    #                              reads ran out of time is kept (it was copied too early before)
     service, lines, started = _unpack_manager(results, problems, target.backend.value)
     probes = tuple(results.get(f"probe:{a.ip}") or Probe(a, _url(a.ip, listen.port), False, error="timed out")
                    for a in probe_to)

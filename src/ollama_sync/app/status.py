@@ -6,20 +6,24 @@ First finishes or undoes a transaction a killed `apply` left behind (app/apply.r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from ollama_sync.app.context import Context
 from ollama_sync.app.observe import Observation, Progress, observe
 from ollama_sync.app.prepare import Prepared, prepare
 from ollama_sync.app.watch_log import WatchRecord, last_watch_result
 from ollama_sync.core import catalog
-from ollama_sync.core.drift import SettingRow, all_in_sync, drift_table
+from ollama_sync.core.drift import SettingRow, all_in_sync, drift_lines, drift_table, unread
 from ollama_sync.core.exit_status import explain_exit_status, is_failure
 from ollama_sync.core.hostport import binds_all_interfaces
 from ollama_sync.core.network import AddressKind
 from ollama_sync.core.observation import RunState
+from ollama_sync.core.version import parse_version
 from ollama_sync.system.state import StateStore
+
+if TYPE_CHECKING:
+    from ollama_sync.core.memory.live import LiveCheck
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class StatusResult:
     rows: tuple[SettingRow, ...]
     recovered: str | None = None  # what was done about an interrupted apply
     watch: WatchRecord | None = None  # the newest run of the watcher (`watch --install`), if it ever ran
+    memory: tuple[LiveCheck, ...] = ()  # loaded models: /api/ps beside memory's estimate
 
     @property
     def in_sync(self) -> bool:
@@ -73,6 +78,40 @@ class StatusResult:
         """Exit 0: in sync, and healthy (or not checkable under --root)."""
         return self.in_sync and self.healthy is not False
 
+    def problems(self) -> list[str]:
+        """Every reason status exits 1 (and what could not be asked)."""
+        obs = self.observation
+        enabled = obs.prepared.declaration.settings.enable
+        found = list(obs.problems)
+        if (obs.file_content is not None) != enabled:
+            path = obs.prepared.rendered.target.path
+            found.append(f"the service file {path} is missing" if enabled
+                         else f"the service is disabled in the declaration, but its file {path} exists")
+        if obs.file_env is not None and obs.file_env.error:
+            found.append(f"the service file cannot be read: {obs.file_env.error}")
+        found += drift_lines(self.rows)
+        if self.healthy is False:
+            found.append(self._unhealthy())
+        return found
+
+    def _unhealthy(self) -> str:
+        obs = self.observation
+        state = obs.service
+        if not obs.prepared.declaration.settings.enable:
+            pid = state.pid if state is not None else "?"
+            return f"the service is disabled in the declaration, but its server runs (pid {pid})"
+        if state is None or state.pid is None:
+            what = state.state.value if state is not None else "unknown"
+            reason = f": {state.crash_reason or state.detail}" if state is not None and (state.crash_reason
+                                                                                           or state.detail) else ""
+            return f"the service is not running ({what}{reason})"
+        return f"the server (pid {state.pid}) does not answer on the declared address {obs.listen.listen}"
+
+    def warnings(self) -> list[str]:
+        """What does not make status fail but deserves attention: declared variables the server does not read."""
+        return [f"{name} is declared but this server does not read it (absent from its `server config`): it has "
+                "no effect" for name in unread(self.rows)]
+
     def service_json(self) -> dict[str, Any]:
         """The `service` object of the JSON document."""
         obs = self.observation
@@ -101,7 +140,14 @@ def status(ctx: Context, *, progress: Progress | None = None) -> StatusResult:
     recovered = None
     if not ctx.sandboxed and StateStore(ctx.files, ctx.machine.state_dir).has_journal():
         recovered = _recover(ctx, progress)
-    return status_from(prepared, observe(ctx, prepared, progress), recovered, last_watch_result(ctx))
+    obs = observe(ctx, prepared, progress)
+    result = status_from(prepared, obs, recovered, last_watch_result(ctx))
+    if obs.loaded:
+        from ollama_sync.app.memory import live_checks  # noqa: PLC0415  # reads GGUF headers: only with loaded models
+
+        running = parse_version(obs.api_version or "")
+        result = replace(result, memory=live_checks(ctx, prepared, obs.loaded, running))
+    return result
 
 
 def status_from(prepared: Prepared, obs: Observation, recovered: str | None = None,
@@ -110,6 +156,8 @@ def status_from(prepared: Prepared, obs: Observation, recovered: str | None = No
     file_env = obs.file_env.env if obs.file_env is not None else ({} if obs.file_content is None else None)
     manager_env = None if obs.service is None or obs.service.environment is None else dict(obs.service.environment)
     rows = drift_table(prepared.declaration, obs.declared_env, file_env, manager_env, obs.server_config)
+    if not prepared.declaration.settings.enable:
+        rows = ()  # disabled as declared: no file and no server is the state to be in, nothing to compare
     return StatusResult(obs, rows, recovered, watch)
 
 

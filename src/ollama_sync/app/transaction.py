@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from ollama_sync.app.context import Context
-from ollama_sync.core.observation import ServerConfig, ServiceState
+from ollama_sync.core.hostport import HostPort
+from ollama_sync.core.observation import ServerConfig, ServiceState, restarted_since
 from ollama_sync.core.settings import Backend, Scope
 from ollama_sync.core.target import Target
 from ollama_sync.core.verify import ApiAnswer, Verification, declared_address, verify
@@ -168,22 +169,39 @@ class Transaction:
         if journal is not None:
             journal = self._phase(journal, "reloaded")
         env = environment or {}
-        api = OllamaApi(base_url(declared_address(env)), timeout=0.5)
+        address = declared_address(env)
+        api = OllamaApi(base_url(address), timeout=0.5)
+        owner = None if environment is None else lambda pid: owns_listener(self.ctx, address, pid)
         health = wait_healthy(api, self.manager, self.target, timeout=self.timeout, old_pid=old_pid,
-                              progress=self.progress)
+                              progress=self.progress, new_log=lambda: self._new_lines(before), owns_port=owner)
         if not health.ok:
             errors = self._errors(before)
-            return BringUp(False, "health", _explain(health.reason, errors, api.url), health, log_lines=errors)
+            reason = _explain(health.reason, errors, api.url) + self._holder(address, health)
+            return BringUp(False, "health", reason, health, log_lines=errors)
         if journal is not None:
             self._phase(journal, "healthy")
         if environment is None:
             return BringUp(True, health=health)
-        result = self._verify(env, api, health, before)
+        result, moved = self._verify(env, api, health, before)
+        if moved is not None:
+            return BringUp(False, "verify", f"{moved} after it answered", health, result, self._errors(before))
         if not result.ok:
             return BringUp(False, "verify", "; ".join(result.failures()), health, result, self._errors(before))
         return BringUp(True, health=health, verification=result)
 
-    def _verify(self, env: dict[str, str], api: OllamaApi, health: Health, before: list[str]) -> Verification:
+    def _holder(self, address: HostPort, health: Health) -> str:
+        """Who holds the declared port, when the start failed because of it (doctor's names and fixes)."""
+        from ollama_sync.app.port_conflict import find_conflict, process_tree  # noqa: PLC0415
+
+        pid = health.state.pid if health.state is not None else None
+        if not (health.foreign or "cannot listen" in health.reason or "crash loop" in health.reason):
+            return ""
+        conflict = find_conflict(self.ctx, self.target, address, process_tree([pid]))
+        return "" if conflict is None else f"; {conflict.message}; to free the port: {conflict.fix}"
+
+    def _verify(self, env: dict[str, str], api: OllamaApi, health: Health,
+                before: list[str]) -> tuple[Verification, str | None]:
+        """The three views, and whether the server restarted since it answered (None: it did not)."""
         assert self.manager is not None
         config = self._new_server_config(before)
         state = self.manager.state(self.target)
@@ -191,7 +209,8 @@ class Transaction:
             answer = ApiAnswer(api.url, api.version())
         except Unreachable as exc:
             answer = ApiAnswer(api.url, None, exc.message)
-        return verify(env, state.environment, config, answer)
+        moved = restarted_since(health.state, state) if health.state is not None else None
+        return verify(env, state.environment, config, answer), moved
 
     def _new_server_config(self, before: list[str]) -> ServerConfig | None:
         """The `server config` line this start wrote (polled briefly: the manager writes the log itself)."""
@@ -213,14 +232,17 @@ class Transaction:
         except OllamaSyncError:
             return []
 
-    def _errors(self, before: list[str]) -> tuple[str, ...]:
-        """The recognised error lines this start wrote (`bind: address already in use`, …)."""
+    def _new_lines(self, before: list[str]) -> list[str]:
+        """The server's log lines written since `before` was read (the reload)."""
         lines = self._tail()
         last = before[-1] if before else None
         if last is not None and last in lines:
-            lines = lines[len(lines) - lines[::-1].index(last):]
-        elif before:
-            lines = lines_since_last_start(lines)
+            return lines[len(lines) - lines[::-1].index(last):]
+        return lines_since_last_start(lines) if before else lines
+
+    def _errors(self, before: list[str]) -> tuple[str, ...]:
+        """The recognised error lines this start wrote (`bind: address already in use`, …)."""
+        lines = self._new_lines(before)
         texts = dict.fromkeys(event.text for event in find_events(lines))  # a retried start repeats its error
         return tuple(texts)[-10:]
 
@@ -233,6 +255,16 @@ class Transaction:
         self.store.clear_journal()
         self.reached("recorded")
         return outcome
+
+
+def owns_listener(ctx: Context, address: HostPort, pid: int) -> bool | None:
+    """Does pid (or a descendant) own the socket listening on the declared address? None: owners are hidden."""
+    from ollama_sync.app.port_conflict import listeners_at, process_tree  # noqa: PLC0415
+
+    known = [item.pid for item in listeners_at(ctx, address) if item.pid is not None]
+    if not known:
+        return None
+    return bool(process_tree([pid]) & set(known))
 
 
 def _explain(reason: str, errors: tuple[str, ...], url: str) -> str:

@@ -22,6 +22,7 @@ COMMANDS: Final[dict[str, tuple[str, str]]] = {
     "render": ("ollama_sync.cli.render", "Print the service file rendered from the declaration."),
     "plan": ("ollama_sync.cli.plan", "Show what `apply` would change, touching nothing."),
     "status": ("ollama_sync.cli.status", "Show what really runs and whether it matches the declaration."),
+    "verify": ("ollama_sync.cli.verify", "Check that the answering server is ours and runs as declared; no writes."),
     "doctor": ("ollama_sync.cli.doctor", "Run every check; print findings with the exact fix for each."),
     "apply": ("ollama_sync.cli.apply", "Apply the declaration: one verified transaction, rolled back on failure."),
     "rollback": ("ollama_sync.cli.rollback", "Restore an earlier generation of the service file."),

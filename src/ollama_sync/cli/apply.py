@@ -13,6 +13,7 @@ from ollama_sync.cli.outcome import (
     bring_up_json,
     outcome_json,
     print_bring_up,
+    print_conflict,
     print_outcome,
     print_recovery,
     progress,
@@ -60,7 +61,8 @@ def _json(result: ApplyResult) -> dict[str, object]:
         "noop_reason": plan.noop_reason or None, "foreign_file": plan.foreign_file, "diff": plan.diff(),
         "findings": [f.to_json() for f in plan.findings], "outcome": outcome_json(result.outcome),
         "restart": bring_up_json(result.restart), "recovered": recovery_json(result.recovered),
-        "note": result.note or None,
+        "note": result.note or None, "retired": result.retired or None,
+        "conflict": result.conflict.to_json() if result.conflict else None,
     }
 
 
@@ -76,6 +78,9 @@ def _print(result: ApplyResult) -> None:
     if not plan.has_changes:
         click.echo(plan.noop_reason)
         return
+    if result.conflict is not None:
+        print_conflict(result.conflict)
+        return
     if result.cancelled:
         click.echo("cancelled: nothing was changed", err=True)
         return
@@ -85,3 +90,5 @@ def _print(result: ApplyResult) -> None:
         print_bring_up("server", result.restart)
     elif result.note:
         click.echo(result.note)
+    if result.retired:
+        click.echo(result.retired, err=not result.ok)

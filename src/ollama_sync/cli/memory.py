@@ -98,6 +98,9 @@ def _table(rows: tuple[ModelRow, ...]) -> None:
     header = ("MODEL", "CONTEXT", "KV TYPE", "FA", "WEIGHTS", "KV CACHE", "GRAPH", "OVERHEAD", "TOTAL", "FITS?")
     lines = [header]
     for r in rows:
+        if r.not_estimated:
+            lines.append((r.name, "-", "-", "-", "-", "-", "-", "-", "-", "not estimated: " + r.not_estimated))
+            continue
         if r.estimate is None or r.effective is None or r.fit is None:
             lines.append((r.name, "-", "-", "-", "-", "-", "-", "-", "-", "unreadable (see below)"))
             continue
@@ -111,11 +114,33 @@ def _table(rows: tuple[ModelRow, ...]) -> None:
                          for i, cell in enumerate(line)).rstrip()
         click.echo(click.style(text, bold=True) if n == 0 else text)
     for r in rows:
-        for note in (r.effective.notes if r.effective else ()):
+        for note in _notes(r):
             click.echo(f"  {r.name}: {note}")
-        if r.estimate is not None and r.estimate.kv_allocated is not None and r.effective is not None:
-            click.echo(f"  {r.name}: Ollama's pre-flight counts an f16 KV cache; llama-server allocates "
-                       f"≈{human(r.estimate.kv_allocated)} at {r.effective.kv_type}")
+
+
+def _notes(r: ModelRow) -> list[str]:
+    """The lines under the table for one model: where the context came from, the era's details, the live check."""
+    e, eff = r.estimate, r.effective
+    if e is None or eff is None or r.fit is None:
+        return []
+    notes = [f"context {eff.context} from {eff.context_source}", *eff.notes]
+    if e.server is not None:
+        parts = ", ".join(f"{p.name + ' ' if p.name else ''}{p.cells} cells × {len(p.layers)} layers"
+                          for p in e.server.kv_parts)
+        notes.append(f"llama-server: KV {human(e.server.kv)} ({parts}), compute buffer ≈{human(e.server.compute)}"
+                     f" (graph), output buffer {human(e.server.output)} (overhead)")
+        if e.preflight is not None:
+            notes.append(f"Ollama's pre-flight (file size + f16 KV, decides evictions): {human(e.preflight)}")
+    if e.projector:
+        notes.append(f"projector weights {human(e.projector)} counted"
+                     + (" (llama-server keeps 1 GiB more free on the GPU for its compute)" if e.server else ""))
+    if len(r.fit.devices) > 1 or (r.fit.devices and r.fit.verdict.name == "SPILL"):
+        notes.append("per device: " + ", ".join(f"{d.name} {d.layers} layers {human(d.bytes)} of {human(d.budget)}"
+                                                for d in r.fit.devices))
+    if r.live is not None:
+        notes.append(f"running server (/api/ps): size {human(r.live.size)}, in GPU {human(r.live.size_vram)}; "
+                     f"estimate {human(r.live.estimate)} ({r.live.difference:+.0%})")
+    return notes
 
 
 def _chart(row: ModelRow, report: MemoryReport) -> None:
@@ -155,6 +180,8 @@ def _json(report: MemoryReport) -> dict[str, object]:
 
 def _row_json(r: ModelRow) -> dict[str, object]:
     doc: dict[str, object] = {"name": r.name, "file": r.file, "readable": r.estimate is not None}
+    if r.not_estimated:
+        doc["not_estimated"] = r.not_estimated
     if r.estimate is None or r.effective is None or r.fit is None or r.info is None:
         return doc
     e, eff = r.estimate, r.effective
@@ -164,7 +191,16 @@ def _row_json(r: ModelRow) -> dict[str, object]:
         "flash_attention": eff.flash_attention, "weights": e.weights, "kv_cache": e.kv, "graph": e.graph,
         "overhead": e.overhead, "total": e.total, "kv_allocated": e.kv_allocated,
         "fits": r.fit.fits, "verdict": r.fit.verdict.name.lower(), "gpu_layers": r.fit.gpu_layers,
-        "layers": r.fit.layers, "notes": list(eff.notes),
+        "layers": r.fit.layers, "notes": list(eff.notes), "context_source": eff.context_source,
+        "preflight": e.preflight, "projector": e.projector,
+        "server": None if e.server is None else {
+            "kv_caches": [{"name": p.name, "cells": p.cells, "layers": len(p.layers), "k": p.k_bytes, "v": p.v_bytes}
+                          for p in e.server.kv_parts],
+            "recurrent": e.server.recurrent, "output_buffer": e.server.output, "compute_buffer": e.server.compute},
+        "devices": [{"name": d.name, "layers": d.layers, "bytes": d.bytes, "budget": d.budget} for d in r.fit.devices],
+        "live": None if r.live is None else {"size": r.live.size, "size_vram": r.live.size_vram,
+                                             "context_length": r.live.context_length, "estimate": r.live.estimate,
+                                             "difference": round(r.live.difference, 4)},
         "sweep": [{"context": p.context, "total": p.total, "verdict": p.fit.verdict.name.lower()} for p in r.sweep],
     })
     return doc

@@ -12,6 +12,7 @@ from ollama_sync.errors import UsageError
 
 if TYPE_CHECKING:  # types only: a no-op apply does not load the transaction code
     from ollama_sync.app.apply import Recovery
+    from ollama_sync.app.port_conflict import Conflict
     from ollama_sync.app.transaction import BringUp, Outcome
     from ollama_sync.core.plan import Plan
     from ollama_sync.core.target import Target
@@ -76,6 +77,14 @@ def _print_warnings(attempt: BringUp, *, err: bool) -> None:
     state = attempt.health.state if attempt.health else None
     for warning in state.warnings if state else ():
         click.echo(click.style(f"  warning: {warning}", fg="yellow"), err=err)
+
+
+def print_conflict(conflict: Conflict) -> None:
+    """Another server holds the declared address: who, and the command that frees it."""
+    click.echo(click.style(f"apply stopped before changing anything: {conflict.message}", fg="red", bold=True),
+               err=True)
+    for holder in conflict.holders:
+        click.echo(f"  fix: {holder.fix}", err=True)
 
 
 def print_outcome(outcome: Outcome) -> None:

@@ -86,6 +86,7 @@ def _json(result: PlanResult) -> dict[str, object]:
         "steps": [{"kind": s.kind.value, "reason": s.reason} for s in p.steps],
         "noop_reason": p.noop_reason or None, "foreign_file": p.foreign_file, "diff": p.diff(),
         "findings": [f.to_json() for f in p.findings],
+        "live_checked": not result.live_note, "live_note": result.live_note or None,
     }
 
 
@@ -102,6 +103,8 @@ def _print(result: PlanResult) -> None:
         click.echo(click.style(f"blocked: {summary(p.findings)}; apply will not run until they are fixed",
                                fg="red", bold=True))
         return
+    if result.live_note:
+        click.echo(click.style(result.live_note, fg="yellow"))
     if not p.has_changes:
         click.echo(p.noop_reason)
         return

@@ -11,9 +11,9 @@ from ollama_sync.app.status import StatusResult
 from ollama_sync.core.drift import Cell, Mark
 
 _SYMBOL = {Mark.IN_SYNC: "✓", Mark.DIFFERENT: "✗", Mark.MISSING: "✗", Mark.EXTRA: "+", Mark.UNKNOWN: "?",
-           Mark.NOT_REPORTED: "–"}
+           Mark.NOT_REPORTED: "–", Mark.UNREAD: "!"}
 _STYLE = {Mark.IN_SYNC: "green", Mark.DIFFERENT: "red", Mark.MISSING: "red", Mark.EXTRA: "yellow",
-          Mark.UNKNOWN: "dim", Mark.NOT_REPORTED: "dim"}
+          Mark.UNKNOWN: "dim", Mark.NOT_REPORTED: "dim", Mark.UNREAD: "yellow"}
 
 
 def status_json(result: StatusResult) -> dict[str, Any]:
@@ -25,9 +25,10 @@ def status_json(result: StatusResult) -> dict[str, Any]:
         "service": result.service_json(),
         "settings": [row.to_json() for row in result.rows],
         "server": _server_json(result),
-        "loaded_models": None if obs.loaded is None else [_loaded(m) for m in obs.loaded],
+        "loaded_models": None if obs.loaded is None else [_loaded(m, result) for m in obs.loaded],
         "installed_models": None if obs.installed is None else [_installed(m) for m in obs.installed],
-        "problems": list(obs.problems),
+        "problems": result.problems(), "warnings": result.warnings(),
+        "disabled": not obs.prepared.declaration.settings.enable,
         "watch": None if result.watch is None else result.watch.to_json(),
     }
 
@@ -50,9 +51,20 @@ def _server_json(result: StatusResult) -> dict[str, Any]:
     }
 
 
-def _loaded(model: dict[str, Any]) -> dict[str, Any]:
+def _loaded(model: dict[str, Any], result: StatusResult) -> dict[str, Any]:
+    name = str(model.get("name") or "")
+    check = next((c for c in result.memory if c.name in (name, f"{name}:latest")), None)
     return {"name": model.get("name"), "size": model.get("size"), "size_vram": model.get("size_vram"),
-            "context_length": model.get("context_length"), "expires_at": model.get("expires_at")}
+            "context_length": model.get("context_length"), "expires_at": model.get("expires_at"),
+            "estimate": None if check is None else check.estimate,
+            "estimate_difference": None if check is None else round(check.difference, 4)}
+
+
+def _estimate(model: dict[str, Any]) -> str:
+    """`memory`'s estimate and its difference from /api/ps size: "4.9 GiB (+3%)"."""
+    if model["estimate"] is None:
+        return "–"
+    return f"{_size(model['estimate'])} ({model['estimate_difference']:+.0%})"
 
 
 def _installed(model: dict[str, Any]) -> dict[str, Any]:
@@ -74,7 +86,8 @@ def _cell(cell: Cell) -> tuple[str, str]:
     symbol = _SYMBOL[cell.mark]
     if cell.mark is Mark.IN_SYNC:
         return symbol, _STYLE[cell.mark]
-    detail = {Mark.MISSING: "missing", Mark.UNKNOWN: "", Mark.NOT_REPORTED: ""}.get(cell.mark, cell.value or "")
+    detail = {Mark.MISSING: "missing", Mark.UNKNOWN: "", Mark.NOT_REPORTED: "",
+              Mark.UNREAD: "not read by this server"}.get(cell.mark, cell.value or "")
     return f"{symbol} {detail}".rstrip(), _STYLE[cell.mark]
 
 
@@ -87,9 +100,10 @@ def blocks(doc: dict[str, Any], result: StatusResult) -> list[Block]:
     out.extend(_server_block(doc["server"]))
     if doc["loaded_models"] is not None:
         out.append(Block(f"loaded models ({len(doc['loaded_models'])})", ("name", "size", "in GPU", "context",
-                                                                          "expires"),
+                                                                          "estimate", "expires"),
                          tuple(((m["name"] or "", ""), (_size(m["size"]), ""), (_size(m["size_vram"]), ""),
-                                (str(m["context_length"] or "–"), ""), (str(m["expires_at"] or "–"), ""))
+                                (str(m["context_length"] or "–"), ""), (_estimate(m), ""),
+                                (str(m["expires_at"] or "–"), ""))
                                for m in doc["loaded_models"])))
     if doc["installed_models"] is not None:
         out.append(Block(f"installed models ({len(doc['installed_models'])})", ("name", "size", "parameters",
@@ -99,6 +113,10 @@ def blocks(doc: dict[str, Any], result: StatusResult) -> list[Block]:
                                for m in doc["installed_models"])))
     if doc["watch"] is not None:
         out.append(_watch_block(doc["watch"]))
+    if doc["warnings"]:
+        out.append(Block("warnings", (), tuple(((line, "yellow"),) for line in doc["warnings"])))
+    if doc["problems"]:
+        out.append(Block("problems", (), tuple(((line, "red"),) for line in doc["problems"])))
     return out
 
 
@@ -173,7 +191,10 @@ def verdict(doc: dict[str, Any]) -> tuple[str, str]:
     """The last line: in sync and healthy, or what is not."""
     if doc["ok"]:
         note = "" if doc["healthy"] is not None else " (files only: nothing live was checked under --root)"
-        return "in sync and healthy" + note, "green"
+        if doc["disabled"]:
+            return "disabled, as declared: no service file and no server running" + note, "green"
+        warned = f" ({len(doc['warnings'])} warning(s) above)" if doc["warnings"] else ""
+        return "in sync and healthy" + note + warned, "green"
     drifting = [r["variable"] for r in doc["settings"] if not r["in_sync"]]
     parts = [f"not in sync: {', '.join(drifting)}" if drifting else ("not in sync: the service file"
                                                                      if not doc["in_sync"] else "")]

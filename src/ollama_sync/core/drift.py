@@ -26,11 +26,12 @@ class Mark(StrEnum):
     EXTRA = "extra"  # present in this view, not declared
     UNKNOWN = "unknown"  # this view could not be read
     NOT_REPORTED = "not-reported"  # the server does not print this variable (it is not an Ollama one)
+    UNREAD = "unread"  # declared, but absent from the server's map: this server does not read it (a warning)
 
     @property
     def ok(self) -> bool:
-        """True when the cell does not show drift."""
-        return self in (Mark.IN_SYNC, Mark.UNKNOWN, Mark.NOT_REPORTED)
+        """True when the cell does not show drift (an unread variable is a warning, not drift)."""
+        return self in (Mark.IN_SYNC, Mark.UNKNOWN, Mark.NOT_REPORTED, Mark.UNREAD)
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def _server_cell(declared: str | None, server: ServerConfig | None, name: str) -
         return Cell(value, Mark.NOT_REPORTED)
     if value is None:
         # The server prints every variable it knows; an OLLAMA_* one it leaves out is one it ignores.
-        return Cell(None, Mark.MISSING if name.startswith("OLLAMA_") else Mark.NOT_REPORTED)
+        return Cell(None, Mark.UNREAD if name.startswith("OLLAMA_") else Mark.NOT_REPORTED)
     return Cell(value, Mark.IN_SYNC if server_agrees(name, declared, value) else Mark.DIFFERENT)
 
 
@@ -117,6 +118,24 @@ def drift_table(decl: Declaration, declared: Mapping[str, str], file_env: Mappin
         rows.append(SettingRow(name, setting_key(decl, name), want, _plain_cell(want, file_env, name),
                                _plain_cell(want, manager_env, name), _server_cell(want, server, name)))
     return tuple(rows)
+
+
+def unread(rows: tuple[SettingRow, ...]) -> tuple[str, ...]:
+    """The declared variables the running server does not read (status warns about them)."""
+    return tuple(row.variable for row in rows if row.server.mark is Mark.UNREAD)
+
+
+def drift_lines(rows: tuple[SettingRow, ...]) -> list[str]:
+    """One line per drifting variable: which views differ and how."""
+    lines = []
+    for row in rows:
+        bad = [f"{name} {'has ' + repr(cell.value) if cell.value is not None else 'lacks it'}"
+               for name, cell in (("the file", row.file), ("the manager", row.manager), ("the server", row.server))
+               if not cell.mark.ok]
+        if bad:
+            declared = "not declared" if row.declared is None else f"declared {row.declared!r}"
+            lines.append(f"{row.variable}: {declared}, " + ", ".join(bad))
+    return lines
 
 
 def all_in_sync(rows: tuple[SettingRow, ...]) -> bool:

@@ -32,14 +32,19 @@ class OllamaProcess:
 
 def classify_process(args: tuple[str, ...], exe: str = "") -> tuple[bool, bool, ServerKind]:
     """(is an ollama server, is the desktop app, who started it) from a command line and executable path."""
-    program = " ".join((exe, *args[:1]))
+    command = args[1:2] if _is_interpreter(args) else args[:1]  # a script's own path names the program
+    program = " ".join((exe, *command))
     kind = ServerKind.OTHER
     if "Ollama.app/" in program:
         kind = ServerKind.DESKTOP_APP
     elif "/Cellar/ollama/" in program or "/opt/ollama/" in program:
         kind = ServerKind.HOMEBREW
-    is_app = bool(args) and args[0].endswith("Ollama.app/Contents/MacOS/Ollama")
+    is_app = bool(command) and command[0].endswith("Ollama.app/Contents/MacOS/Ollama")
     return _is_serve(args), is_app, kind
+
+
+def _is_interpreter(args: tuple[str, ...]) -> bool:
+    return bool(args) and posixpath.basename(args[0]).startswith(("python", "sh", "bash"))
 
 
 def _is_serve(args: tuple[str, ...]) -> bool:
@@ -49,8 +54,7 @@ def _is_serve(args: tuple[str, ...]) -> bool:
 
     if len(args) >= 2 and named(args[0]) and args[1] == "serve":
         return True
-    interpreter = posixpath.basename(args[0]).startswith(("python", "sh", "bash")) if args else False
-    return interpreter and len(args) >= 3 and named(args[1]) and args[2] == "serve"
+    return _is_interpreter(args) and len(args) >= 3 and named(args[1]) and args[2] == "serve"
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from ollama_sync.core.findings import Finding, has_errors
 from ollama_sync.core.observation import RunState
 from ollama_sync.core.render import MARKER, Rendered, is_ours
+from ollama_sync.core.target import Target
 
 if TYPE_CHECKING:  # facts are needed only when the live service was asked (keeps `plan` startup light)
     from ollama_sync.core.observation import ServiceState
@@ -23,6 +24,7 @@ class StepKind(StrEnum):
     RESTART = "restart"  # the file is current but the server runs with other settings
     STOP = "stop"  # enable = false: stop and unload
     REMOVE = "remove"  # enable = false: remove the file
+    RETIRE = "retire"  # the label, scope or backend changed: stop the old service, keep its file, remove it
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Plan:
     findings: tuple[Finding, ...]
     noop_reason: str = ""
     foreign_file: bool = False  # the file on disk was not written by ollama-sync: apply moves it aside
+    retire: Target | None = None  # the previously managed service, retired in the same transaction
 
     @property
     def blocked(self) -> bool:
@@ -92,11 +95,23 @@ def make_plan(
     enabled: bool = True,
     live: ServiceState | None = None,
     live_env_matches: bool | None = None,
+    retire: Target | None = None,
 ) -> Plan:
     """Compare the desired file with the one on disk and the live service; yield only the needed steps.
 
     live is None when the service manager was not asked (plan without --live, or under --root).
+    retire: the service ollama-sync managed before under another label, scope or backend.
     """
+    plan = _plan(rendered, current, findings, enabled=enabled, live=live, live_env_matches=live_env_matches)
+    if retire is None or plan.blocked:
+        return plan
+    step = Step(StepKind.RETIRE, f"the service was {retire.name} ({retire.backend.value}, {retire.scope.value}, "
+                                 f"{retire.path}): stop it, keep its file as a generation, remove it")
+    return replace(plan, steps=(step, *plan.steps), retire=retire, noop_reason="")
+
+
+def _plan(rendered: Rendered, current: bytes | None, findings: tuple[Finding, ...], *, enabled: bool,
+          live: ServiceState | None, live_env_matches: bool | None) -> Plan:
     path = rendered.target.path
     all_findings = findings  # the caller's list includes rendering's findings
     foreign = current is not None and not is_ours(current)

@@ -2,8 +2,11 @@
 
 (a) the service manager's view of the environment it passes, (b) what the server resolved (its newest
 `server config` line, compared the way the server parses: core/resolved), (c) the API answering on the
-declared address. A view that cannot be read here is "not checked", not failed; a declared variable
-absent from the server's map is one the server does not know, reported but not failed.
+declared address. The manager's view may be "not checked" (a manager that does not show the environment);
+the server's view may not: a start that wrote no `server config` line did not come up as a server (the
+real server binds before it logs it, so a taken port leaves no line), and the API that answers is then
+someone else's. A declared variable absent from the server's map is one the server does not know,
+reported but not failed.
 """
 
 from __future__ import annotations
@@ -49,8 +52,8 @@ class ViewCheck:
 
     @property
     def ok(self) -> bool:
-        """True unless the view was read and disagrees with the declaration."""
-        return not self.mismatches and (self.checked or self.view is not View.API)
+        """True unless the view disagrees with the declaration (or, for the server and the API, was not read)."""
+        return not self.mismatches and (self.checked or self.view is View.MANAGER)
 
     def to_json(self) -> dict[str, object]:
         """A JSON-ready dict."""
@@ -77,7 +80,7 @@ class Verification:
 
     @property
     def ok(self) -> bool:
-        """True when every view agrees (or could not be read) and the API answered."""
+        """True when every view agrees, the server logged its start and the API answered."""
         return all(check.ok for check in self.checks)
 
     def failures(self) -> list[str]:
@@ -111,7 +114,8 @@ def check_manager(declared: Mapping[str, str], passed: tuple[tuple[str, str], ..
 def check_server(declared: Mapping[str, str], config: ServerConfig | None) -> tuple[ViewCheck, tuple[str, ...]]:
     """The server's resolved map agrees with each declared variable it knows; the others are returned apart."""
     if config is None:
-        return ViewCheck(View.SERVER, False, detail="no `server config` line from this start in the log"), ()
+        return ViewCheck(View.SERVER, False, detail="no `server config` line from this start in the server's log: "
+                                                    "the server did not start (or logs elsewhere)"), ()
     resolved = dict(config.env)
     unknown = tuple(k for k in declared if k not in resolved)
     bad = tuple(Mismatch(k, v, resolved[k]) for k, v in declared.items()

@@ -1,8 +1,8 @@
 """This machine's memory: psutil for RAM; on Apple Silicon the GPU's share of unified memory.
 
 Metal lets the GPU use `recommendedMaxWorkingSetSize`, roughly 2/3 of RAM up to 36 GiB and 3/4 above,
-unless the `iogpu.wired_limit_mb` sysctl raises or lowers it (0 = unset). GPUs on Linux (CUDA, ROCm) are
-not probed: without one, models run on the CPU from RAM.
+unless the `iogpu.wired_limit_mb` sysctl raises or lowers it (0 = unset). On Linux, NVIDIA and AMD GPUs are
+probed (system/gpus.py); their free memory is the budget. Without one, models run on the CPU from RAM.
 """
 
 from __future__ import annotations
@@ -37,7 +37,16 @@ def read_host_memory(system: str, runner: Runner) -> HostMemory:
     if system == "Darwin" and platform.machine() == "arm64":
         budget, source = apple_gpu_budget(total, _wired_limit_mb(runner))
         return HostMemory(total, available, Device.METAL, budget, "Apple Silicon GPU (Metal)", source, unified=True)
-    return HostMemory(total, available, Device.CPU, None, "", "no GPU detected (GPUs are probed on Apple Silicon only)")
+    if system == "Linux":
+        from ollama_sync.system.gpus import probe_gpus  # noqa: PLC0415
+
+        gpus = probe_gpus(runner)
+        if gpus:
+            names = ", ".join(f"{g.device} {g.name}" for g in gpus)
+            sources = ", ".join(sorted({g.source for g in gpus}))
+            return HostMemory(total, available, Device.GPU, sum(g.free for g in gpus), names,
+                              f"free memory ({sources})", gpus=gpus)
+    return HostMemory(total, available, Device.CPU, None, "", "no GPU detected (nvidia-smi, amdgpu sysfs, rocm-smi)")
 
 
 def _wired_limit_mb(runner: Runner) -> int:

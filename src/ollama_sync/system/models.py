@@ -29,6 +29,10 @@ from ollama_sync.system.files import Files
 from ollama_sync.system.gguf_header import read_header
 
 MODEL_MEDIA_TYPE: Final = "application/vnd.ollama.image.model"
+PROJECTOR_MEDIA_TYPE: Final = "application/vnd.ollama.image.projector"
+PARAMS_MEDIA_TYPE: Final = "application/vnd.ollama.image.params"
+TENSOR_MEDIA_PREFIX: Final = "application/vnd.ollama.image.tensor"
+_SMALL_BLOB: Final = 1 << 20  # config and params blobs are a few hundred bytes
 DEFAULT_HOST: Final = "registry.ollama.ai"
 DEFAULT_NAMESPACE: Final = "library"
 
@@ -41,6 +45,9 @@ class InstalledModel:
     manifest: Path
     blob: Path | None
     problem: str = ""  # non-empty when the manifest is unreadable or its blob is missing
+    not_estimated: str = ""  # why memory is not estimated: a cloud model, a model that is not GGUF
+    num_ctx: int | None = None  # `PARAMETER num_ctx` from the model's params layer (its Modelfile)
+    projector: Path | None = None  # the vision projector blob (application/vnd.ollama.image.projector)
 
 
 def display_name(host: str, namespace: str, model: str, tag: str) -> str:
@@ -67,16 +74,61 @@ def read_manifest(models_dir: Path, path: Path) -> InstalledModel:
         doc = json.loads(path.read_bytes())
     except (OSError, ValueError) as exc:
         return InstalledModel(name, path, None, f"unreadable manifest: {exc}")
-    layers = doc.get("layers") if isinstance(doc, dict) else None
-    digest = next((layer.get("digest") for layer in layers or () if isinstance(layer, dict)
-                   and layer.get("mediaType") == MODEL_MEDIA_TYPE), None)
+    layers = [layer for layer in (doc.get("layers") if isinstance(doc, dict) else None) or ()
+              if isinstance(layer, dict)]
+    digests = {str(layer.get("mediaType")): layer.get("digest") for layer in reversed(layers)}  # first one wins
+    remote = _remote_host(models_dir, doc)
+    if remote is not None:
+        return InstalledModel(name, path, None, not_estimated=f"cloud model: it runs on {remote}, not here")
+    digest = digests.get(MODEL_MEDIA_TYPE)
     if not isinstance(digest, str) or not digest.startswith("sha256:"):
+        if any(t.startswith(TENSOR_MEDIA_PREFIX) for t in digests):
+            return InstalledModel(name, path, None, not_estimated="not a GGUF model (safetensors layers, "
+                                  "run by Ollama's MLX runner): its memory is not estimated")
         return InstalledModel(name, path, None, f"no {MODEL_MEDIA_TYPE} layer in the manifest")
     blob = blob_path(models_dir, digest)
     if blob is None:
         return InstalledModel(name, path, models_dir / "blobs" / digest.replace(":", "-"),
                               f"the manifest names blob {digest}, which is missing")
-    return InstalledModel(name, path, blob)
+    projector_digest = digests.get(PROJECTOR_MEDIA_TYPE)
+    projector = blob_path(models_dir, projector_digest) if isinstance(projector_digest, str) else None
+    return InstalledModel(name, path, blob, num_ctx=_num_ctx(models_dir, digests.get(PARAMS_MEDIA_TYPE)),
+                          projector=projector)
+
+
+def _json_blob(models_dir: Path, digest: object) -> object:
+    """A small JSON blob (config, params) by digest; None when absent or not JSON."""
+    if not isinstance(digest, str):
+        return None
+    path = blob_path(models_dir, digest)
+    if path is None:
+        return None
+    try:
+        with path.open("rb") as handle:
+            return json.loads(handle.read(_SMALL_BLOB))
+    except (OSError, ValueError):
+        return None
+
+
+def _remote_host(models_dir: Path, manifest: object) -> str | None:
+    """A cloud model's remote host from its config blob (ConfigV2 remote_host / remote_model), else None."""
+    config = manifest.get("config") if isinstance(manifest, dict) else None
+    doc = _json_blob(models_dir, config.get("digest") if isinstance(config, dict) else None)
+    if not isinstance(doc, dict):
+        return None
+    host, model = doc.get("remote_host"), doc.get("remote_model")
+    if host or model:
+        return str(host or "a remote host")
+    return None
+
+
+def _num_ctx(models_dir: Path, digest: object) -> int | None:
+    """num_ctx from the params layer (the Modelfile's PARAMETER lines as JSON), when it is a positive number."""
+    doc = _json_blob(models_dir, digest)
+    value = doc.get("num_ctx") if isinstance(doc, dict) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        return None
+    return int(value)
 
 
 def blob_path(models_dir: Path, digest: str) -> Path | None:
@@ -100,7 +152,7 @@ def find_model(models: tuple[InstalledModel, ...], wanted: str) -> InstalledMode
 
 # Header facts, cached by blob
 
-CACHE_SCHEMA: Final = 1  # in the cache file names: a new schema never reads old entries
+CACHE_SCHEMA: Final = 2  # in the cache file names: a new schema never reads old entries
 _TUPLES: Final = frozenset(f.name for f in fields(ModelInfo) if str(f.type).startswith("tuple"))
 
 

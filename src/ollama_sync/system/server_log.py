@@ -3,6 +3,11 @@
 `ollama serve` prints `msg="server config" env="map[K:V …]"` at start-up (slog layout) or
 `routes.go:N: INFO server config env="map[…]"` (older `log` layout); values are Go's `%v`
 (`5m0s`, `true`, lists in brackets). A variable the server does not know is absent from the map.
+Go's fmt prints map keys sorted by byte value, so the lower-case `http_proxy`/`https_proxy`/`no_proxy`
+(logged on non-Windows since 0.3.11) come last. Values may be empty or hold spaces, colons and brackets,
+so a key is only taken where it can be one: an upper-case name (or one of the three lower-case proxy
+names) after a space, outside brackets, sorting after the key before it. Hand-written because the line
+is Go's `%v` of a map, which no Python library reads; recorded lines: tests/fixtures/ollama/.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Final
 from ollama_sync.core.observation import ServerConfig
 
 _CONFIG_RE: Final = re.compile(r'server config"? env="(map\[(?:[^"\\]|\\.)*)')  # to the closing quote or EOL
-_KEY_RE: Final = re.compile(r"(?:^|(?<= ))([A-Z][A-Z0-9_]*):")
+_KEY_RE: Final = re.compile(r"(?:^|(?<= ))([A-Z][A-Z0-9_]*|http_proxy|https_proxy|no_proxy):")
 _VERSION_RE: Final = re.compile(r"Listening on (\S+) \(version ([^)]+)\)")
 _UNESCAPE: Final = {"\\\\": "\\", '\\"': '"', "\\n": "\n", "\\t": "\t"}
 
@@ -24,7 +29,10 @@ def parse_env_map(text: str) -> dict[str, str]:
     """`map[K:V K2:V2]` → {K: V, K2: V2}; list values keep their brackets (`[a b]`)."""
     body = text.removeprefix("map[")
     body = body.removesuffix("]") if body.count("[") < body.count("]") else body  # a cut line has no "]"
-    starts = [m for m in _KEY_RE.finditer(body) if _at_top_level(body, m.start())]
+    starts: list[re.Match[str]] = []
+    for match in _KEY_RE.finditer(body):
+        if _at_top_level(body, match.start()) and (not starts or match.group(1) > starts[-1].group(1)):
+            starts.append(match)
     env: dict[str, str] = {}
     for i, match in enumerate(starts):
         end = starts[i + 1].start() - 1 if i + 1 < len(starts) else len(body)

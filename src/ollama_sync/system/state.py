@@ -95,6 +95,23 @@ class StateStore:
                     continue  # a torn or foreign file: not a generation
         return sorted(found, key=lambda g: g.number)
 
+    def newest(self, result: str | None = None) -> Generation | None:
+        """The newest kept generation (with that result, when given), reading records newest first, or None."""
+        import json  # noqa: PLC0415
+
+        from ollama_sync.system.state_records import Generation  # noqa: PLC0415
+
+        folder = self.files.real(self._path("generations"))
+        names = sorted(n for n in os.listdir(folder) if n.endswith(".json")) if folder.is_dir() else []
+        for name in reversed(names):
+            try:
+                gen = Generation(**json.loads(self.files.read_text(self._path("generations", name)) or ""))
+            except (ValueError, TypeError):
+                continue
+            if result is None or gen.result == result:
+                return gen
+        return None
+
     def generation(self, number: int) -> Generation:
         """One generation; OllamaSyncError when it is not kept."""
         for gen in self.generations():

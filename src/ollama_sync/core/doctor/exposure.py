@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from ollama_sync.core.exit_status import explain_exit_status
@@ -15,6 +16,7 @@ from ollama_sync.core.network import AddressKind, Listener, has_public_address, 
 if TYPE_CHECKING:
     from ollama_sync.core.doctor.diagnose import DoctorFacts
 
+APP_GATEWAY_PORT: Final = 11435  # Ollama ≥ 0.33: the macOS app's gateway (app/gateway), refused for OLLAMA_HOST
 QUIT_APP: Final = ("osascript -e 'tell app \"Ollama\" to quit' (and remove Ollama from System Settings → "
                    "General → Login Items)")
 
@@ -53,12 +55,80 @@ def _stop_command(process: OllamaProcess | None, pid: int | None) -> str:
     return f"kill {pid}" if pid is not None else "stop the program that listens there"
 
 
+@dataclass(frozen=True)
+class Holder:
+    """Who holds the declared port, what it is, and the command that frees the port."""
+
+    pid: int | None
+    command: str
+    what: str  # "the Ollama desktop app's server (Ollama.app)", "Homebrew's service homebrew.mxcl.ollama", …
+    fix: str
+    address: str = ""
+
+    def __str__(self) -> str:
+        who = f"pid {self.pid} ({self.command or 'unknown command'})" if self.pid is not None else "a process"
+        return f"{who}: {self.what}"
+
+
+@dataclass(frozen=True)
+class HolderFacts:
+    """What is known about the other servers on this machine (doctor's facts, gathered by app/)."""
+
+    processes: tuple[OllamaProcess, ...] = ()
+    jobs: tuple[ManagerJob, ...] = ()  # other launchd jobs naming Ollama
+    ours_elsewhere: tuple[tuple[int, str, str], ...] = ()  # (pid, service name, stop command) of our other services
+    installer_unit: str | None = None
+    uid: int = 0
+
+
+def identify_holder(item: Listener, port: int, known: HolderFacts) -> Holder:
+    """Name the process holding port (Ollama.app, Homebrew's service, the installer unit, another service of ours…)."""
+    move = f"ollama-sync set port {port_to_move_to(port)}"
+    pid = item.pid
+    if pid is None:
+        return Holder(None, item.command, "a process of another user (its pid is hidden)",
+                      f"sudo lsof -nP -iTCP:{port} -sTCP:LISTEN (then stop it), or move the service: {move}",
+                      item.address)
+    ours = next(((name, stop) for p, name, stop in known.ours_elsewhere if p == pid), None)
+    if ours is not None:
+        return Holder(pid, item.command, f"another service managed by ollama-sync ({ours[0]})", ours[1], item.address)
+    process = next((p for p in known.processes if p.pid == pid), None)
+    job = next((j for j in known.jobs if j.pid == pid), None)
+    what, fix = _holder_kind(process, job, known)
+    return Holder(pid, item.command, what, f"{fix or f'kill {pid}'}, or move the service: {move}", item.address)
+
+
+def _holder_kind(process: OllamaProcess | None, job: ManagerJob | None, known: HolderFacts) -> tuple[str, str]:
+    kind = job_kind(job.label) if job is not None else process.kind if process is not None else None
+    if kind is ServerKind.DESKTOP_APP or (process is not None and process.is_app):
+        return "the Ollama desktop app's server (Ollama.app)", QUIT_APP
+    if kind is ServerKind.HOMEBREW:
+        return "Homebrew's service homebrew.mxcl.ollama (brew services)", "brew services stop ollama"
+    if job is not None:
+        return f"the launchd job {job.label}", f"launchctl bootout gui/{known.uid}/{job.label}"
+    if process is not None and known.installer_unit:
+        return f"Ollama's installer unit ({known.installer_unit})", "sudo systemctl disable --now ollama"
+    if process is not None:
+        return "another `ollama serve` (not a service ollama-sync manages)", ""
+    return "a program that is not an Ollama server", ""
+
+
 def _port_taken(facts: DoctorFacts, item: Listener) -> Finding:
     port = facts.listen.port
-    who = f"pid {item.pid} ({item.command or 'unknown command'})" if item.pid is not None else "another user's process"
-    fix = f"{_stop_command(_process(facts, item.pid), item.pid)}, or move the service: ollama-sync set port {port + 1}"
+    holder = identify_holder(item, port, holder_facts(facts))
     return Finding("port-taken", Severity.ERROR,
-                   f"port {port} is held by {who} on {item.address}, not by the {facts.target.name} service", fix)
+                   f"port {port} is held by {holder} on {item.address}, not by the {facts.target.name} service",
+                   holder.fix)
+
+
+def holder_facts(facts: DoctorFacts) -> HolderFacts:
+    """The facts identify_holder needs, from doctor's facts."""
+    return HolderFacts(facts.processes or (), facts.other_jobs, (), facts.installer_unit, facts.uid)
+
+
+def port_to_move_to(port: int) -> int:
+    """The port to suggest instead of a taken one (never 11435, the desktop app's gateway since 0.33)."""
+    return port + 2 if port + 1 == APP_GATEWAY_PORT else port + 1
 
 
 def _other_servers(facts: DoctorFacts, reported: set[int | None]) -> Iterator[Finding]:

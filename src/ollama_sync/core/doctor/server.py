@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ollama_sync.core import catalog
+from ollama_sync.core.doctor.exposure import port_to_move_to
 from ollama_sync.core.drift import Mark, SettingRow
 from ollama_sync.core.exit_status import explain_exit_status, is_failure
 from ollama_sync.core.findings import Finding, Severity
@@ -102,7 +103,7 @@ def _log_fix(facts: DoctorFacts, kind: str, variable: str | None) -> str:
     match kind:
         case "address-in-use":
             return (f"stop whatever holds port {facts.listen.port} (see port-taken), or move: "
-                    f"ollama-sync set port {facts.listen.port + 1}")
+                    f"ollama-sync set port {port_to_move_to(facts.listen.port)}")
         case "address-not-available":
             return _address_not_available(facts)
         case "permission-denied":
@@ -128,7 +129,7 @@ def _names(rows: list[SettingRow]) -> str:
 def _drift_findings(facts: DoctorFacts) -> Iterator[Finding]:
     rows = facts.rows
     for row in rows:
-        if row.server.mark is Mark.MISSING:
+        if row.server.mark is Mark.UNREAD:
             yield _ignored(row)
     file_bad = [r for r in rows if not r.file.mark.ok]
     manager_bad = [r for r in rows if not r.manager.mark.ok]

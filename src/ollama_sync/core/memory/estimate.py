@@ -6,8 +6,10 @@ Eras (shared/reference/ollama-server-facts.md §0, §3), each checked against ol
 * ollama-engine (v0.11.11 for Ollama-engine models, all models v0.12.11 – v0.24.x): the runner measures real
   allocations; the KV cache here is what `kvcache/causal.go Init` allocates (padding 256, real ggml type
   sizes, sliding windows), the graph is the legacy formula as an estimate;
-* llama-server (≥ v0.30.0): Ollama's pre-flight `llm/llama_server.go PredictServerVRAM` (file size +
-  f16 KV); llama.cpp then places layers itself.
+* llama-server (≥ v0.30.0, and an unknown release): what llama.cpp allocates (core/memory/llama_cpp.py: weights,
+  KV caches at the requested type with llama.cpp's padding and sliding windows, recurrent state, output and
+  compute buffers), with Ollama's pre-flight `llm/llama_server.go PredictServerVRAM` (file size + f16 KV) beside
+  it, since that figure decides evictions.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from enum import StrEnum
 from typing import Final
 
 from ollama_sync.core.memory.graph import MIB, GraphInput, graph_size
+from ollama_sync.core.memory.llama_cpp import Allocation, ServerParams, allocation
 from ollama_sync.core.memory.model_info import ModelInfo
-from ollama_sync.core.memory.rules import OLLAMA_ENGINE_ARCHS, Effective
+from ollama_sync.core.memory.rules import DEFAULT_BATCH, OLLAMA_ENGINE_ARCHS, Effective
 from ollama_sync.core.version import Version, v
 
 LLAMA_SERVER_FROM: Final = v("0.30.0")
@@ -48,7 +51,8 @@ class Era(StrEnum):
         return {
             "legacy": "legacy estimator (llm/memory.go + GraphSize, ≤ v0.12.10): reproduced exactly",
             "ollama-engine": "Ollama-engine layouts (v0.12.11–v0.24.x): KV as allocated, graph estimated",
-            "llama-server": "llama-server (≥ v0.30.0): Ollama's pre-flight PredictServerVRAM (file size + f16 KV)",
+            "llama-server": ("llama-server (≥ v0.30.0): llama.cpp's allocation (KV exact against llama.cpp "
+                             "b11312; compute buffer estimated), Ollama's pre-flight beside it"),
         }[self.value]
 
 
@@ -85,22 +89,30 @@ class Estimate:
     layer_weights: tuple[int, ...]
     output_weights: int
     kv_allocated: int | None = None  # llama-server era: what llama.cpp allocates at the requested KV type
+    preflight: int | None = None  # llama-server era: Ollama's PredictServerVRAM (decides evictions)
+    server: Allocation | None = None  # llama-server era: llama.cpp's buffers (KV caches, output, compute)
+    projector: int = 0  # a vision model's projector weights (its own blob, or v./mm. tensors)
+    cpu_weights: int = 0  # weights llama.cpp always keeps in system memory (the token embedding)
+    graph_partial: int = 0  # legacy: GraphSize's partial-offload graph (several GPUs use it for every GPU)
+    layer_buffer: int = 0  # legacy: the one-layer buffer reserved on every GPU used (blk.0 + its KV)
+    gpu_overhead: int = 0  # OLLAMA_GPU_OVERHEAD, reserved on every GPU
 
     @property
     def total(self) -> int:
-        """Everything Ollama counts for this model."""
-        return self.weights + self.kv + self.graph + self.overhead
+        """Everything this era allocates (or, legacy/engine eras, counts) for this model."""
+        return self.weights + self.kv + self.graph + self.overhead + self.projector
 
 
-def estimate(info: ModelInfo, eff: Effective, era: Era, device: Device, *, gpu_overhead: int = 0) -> Estimate:
-    """The memory estimate for one model at the effective settings, by era."""
+def estimate(info: ModelInfo, eff: Effective, era: Era, device: Device, *, gpu_overhead: int = 0,
+             version: Version | None = None, projector: int = 0) -> Estimate:
+    """The memory estimate for one model at the effective settings, by era (version: the Ollama release)."""
     match era:
         case Era.LEGACY:
-            return _legacy(info, eff, device, gpu_overhead)
+            return _legacy(info, eff, device, gpu_overhead, version)
         case Era.OLLAMA_ENGINE:
             return _ollama_engine(info, eff, device, gpu_overhead)
         case Era.LLAMA_SERVER:
-            return _llama_server(info, eff, device)
+            return _llama_server(info, eff, device, projector)
 
 
 def legacy_kv(info: ModelInfo, eff: Effective) -> tuple[int, ...]:
@@ -140,16 +152,24 @@ def _generic_kv_total(info: ModelInfo, eff: Effective) -> int:
                for h, hk in zip(info.head_count, info.head_count_kv, strict=True))
 
 
-def _legacy_graph(info: ModelInfo, eff: Effective, kv_total: int, device: Device) -> int:
+def _legacy_graph(info: ModelInfo, eff: Effective, kv_total: int, device: Device,
+                  version: Version | None = None) -> int:
+    return _legacy_graphs(info, eff, kv_total, device, version)[1]
+
+
+def _legacy_graphs(info: ModelInfo, eff: Effective, kv_total: int, device: Device,
+                   version: Version | None = None) -> tuple[int, int]:
+    """(partial, full) as estimateGPULayers uses them (0, 0 on the CPU)."""
     generic = _generic_kv_total(info, eff) if info.architecture in ("gptoss", "gpt-oss") else kv_total
-    g = GraphInput(eff.context * eff.parallel, eff.batch, eff.parallel, generic, eff.flash_attention)
+    g = GraphInput(eff.context * eff.parallel, eff.batch, eff.parallel, generic, eff.flash_attention, version)
     partial, full = graph_size(info, g)
     if partial == 0:
         partial = info.head_count_max // max(info.head_count_kv_min, 1) * kv_total // 6
     if full == 0:
         full = partial
-    # Metal uses the full-offload graph for partial loads too; a fully loaded single GPU uses `full`.
-    return full if device is not Device.CPU else 0
+    if device is Device.METAL:  # Metal uses the full-offload graph for partial loads too
+        partial = full
+    return (partial, full) if device is not Device.CPU else (0, 0)
 
 
 def minimum_memory(device: Device) -> int:
@@ -157,16 +177,17 @@ def minimum_memory(device: Device) -> int:
     return {Device.METAL: 512 * MIB, Device.GPU: 457 * MIB, Device.CPU: 0}[device]
 
 
-def _legacy(info: ModelInfo, eff: Effective, device: Device, gpu_overhead: int) -> Estimate:
+def _legacy(info: ModelInfo, eff: Effective, device: Device, gpu_overhead: int, version: Version | None) -> Estimate:
     kv = legacy_kv(info, eff)
     kv_total = sum(kv)
-    graph = _legacy_graph(info, eff, kv_total, device)
-    overhead = 0
+    partial, graph = _legacy_graphs(info, eff, kv_total, device, version)
+    overhead = layer0 = 0
     if device is not Device.CPU:  # one-layer buffer + minimum reserve, as estimateGPULayers allocates
         layer0 = (info.layer_bytes[0] if info.layer_bytes else 0) + (kv[0] if kv else 0)
         overhead = minimum_memory(device) + layer0 + gpu_overhead
     return Estimate(Era.LEGACY, device, info.weights_bytes + info.vision_bytes, kv_total, graph, overhead, kv,
-                    info.layer_bytes, info.output_bytes + info.vision_bytes)
+                    info.layer_bytes, info.output_bytes + info.vision_bytes, graph_partial=partial,
+                    layer_buffer=layer0, gpu_overhead=gpu_overhead)
 
 
 def allocated_kv(info: ModelInfo, eff: Effective) -> tuple[int, ...]:
@@ -212,14 +233,22 @@ def predicted_kv(info: ModelInfo, eff: Effective) -> int:
     return 2 * info.block_count * max(info.head_count_kv_min, 1) * head_dim * eff.context * eff.parallel * 2
 
 
-def _llama_server(info: ModelInfo, eff: Effective, device: Device) -> Estimate:
-    kv_total = predicted_kv(info, eff)
-    per_layer = kv_total // info.block_count if info.block_count else 0
-    num, den = REAL_BPE.get(eff.kv_type, (2, 1))
-    cells = eff.context * eff.parallel
-    allocated = sum(cells * (info.key_length + info.value_length) * hk * num // den if h > 0 and hk > 0
-                    else _recurrent(info) for h, hk in zip(info.head_count, info.head_count_kv, strict=True))
-    # Weights are the blob's size here (not the tensor sum); spread it over the layers for the spill arithmetic.
-    non_layer = max(info.file_size - sum(info.layer_bytes), 0)
-    return Estimate(Era.LLAMA_SERVER, device, info.file_size, kv_total, 0, 0, (per_layer,) * info.block_count,
-                    info.layer_bytes, non_layer, kv_allocated=allocated)
+def server_params(eff: Effective) -> ServerParams:
+    """What Ollama passes to llama-server for these settings (llm/llama_server.go startLlamaServer)."""
+    return ServerParams(eff.context * eff.parallel, eff.parallel, eff.kv_type, eff.flash_attention,
+                        DEFAULT_BATCH, DEFAULT_BATCH)
+
+
+def _llama_server(info: ModelInfo, eff: Effective, device: Device, projector: int) -> Estimate:
+    """llama.cpp's allocation (core/memory/llama_cpp.py) with Ollama's pre-flight figure beside it."""
+    alloc = allocation(info, server_params(eff))
+    preflight = info.file_size + predicted_kv(info, eff) + projector
+    # The output layer on a device: output_norm + output, or a copy of token_embd when the output is tied.
+    output = info.output_bytes
+    cpu_weights = info.token_embd_bytes if device is not Device.CPU else 0
+    weights = info.tensor_bytes - info.vision_bytes + (info.token_embd_bytes if info.output_tied and
+                                                        device is not Device.CPU else 0)
+    inline_projector = info.vision_bytes
+    return Estimate(Era.LLAMA_SERVER, device, weights, alloc.kv, alloc.compute, alloc.output, alloc.kv_per_layer,
+                    info.layer_bytes, output, kv_allocated=alloc.kv, preflight=preflight, server=alloc,
+                    projector=projector + inline_projector, cpu_weights=cpu_weights)

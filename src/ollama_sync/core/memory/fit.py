@@ -1,8 +1,14 @@
 """Does an estimate fit this machine: on the GPU, partly spilled to the CPU, on the CPU only, or not at all.
 
-Placement follows Ollama's legacy `estimateGPULayers` for one GPU: layers are placed from the last one down
-while the GPU's budget holds the fixed part (graph, minimum reserve, one-layer buffer) plus the layers so far;
-the output layer goes last. What does not fit runs on the CPU from system memory.
+Placement by era:
+* legacy / Ollama engine: `llm/memory.go estimateGPULayers` (v0.12.10). One GPU: layers from the last one down
+  while the budget holds the fixed part (graph, minimum reserve, one-layer buffer) plus the layers so far, the
+  output layer last. Several GPUs: the scheduler first tries the fewest GPUs (most free memory first) that hold
+  the whole model, else all of them; each usable GPU reserves its minimum and a one-layer buffer, layers go
+  round-robin (`gpusWithSpace[i % j]`) from the last one down, every GPU holding a layer adds the partial graph.
+* llama-server: llama.cpp's `--fit` (core/memory/llama_cpp.py fit_layers): each device keeps 1 GiB free (more
+  with a projector: Ollama sets LLAMA_ARG_FIT_TARGET to its weights + 1 GiB), the last device is filled first.
+What does not fit runs on the CPU from system memory.
 """
 
 from __future__ import annotations
@@ -11,7 +17,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ollama_sync.core.memory.estimate import Device, Estimate
+from ollama_sync.core.memory.estimate import Device, Era, Estimate, minimum_memory
+from ollama_sync.core.memory.llama_cpp import FIT_TARGET, MIB, DevicePlacement, fit_layers
+
+
+@dataclass(frozen=True)
+class Gpu:
+    """One GPU: its device name as the server names it (CUDA0, ROCm0, MTL0), model name and memory in bytes."""
+
+    device: str
+    name: str
+    total: int
+    free: int
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -25,6 +43,7 @@ class HostMemory:
     gpu_name: str = ""
     gpu_source: str = ""  # where the budget comes from, shown to the user
     unified: bool = False  # GPU memory is the system RAM (Apple Silicon)
+    gpus: tuple[Gpu, ...] = ()  # every GPU, when probed (Linux); empty: one GPU of gpu_budget bytes
 
 
 class Verdict(StrEnum):
@@ -45,6 +64,7 @@ class Fit:
     layers: int  # block_count + 1 (the output layer)
     gpu_bytes: int
     cpu_bytes: int
+    devices: tuple[DevicePlacement, ...] = ()  # per GPU: layers and bytes (several GPUs, or llama-server)
 
     @property
     def spilled(self) -> int:
@@ -69,6 +89,10 @@ def fit(est: Estimate, host: HostMemory) -> Fit:
     if host.gpu_budget is None:
         verdict = Verdict.CPU if est.total <= host.available else Verdict.NO
         return Fit(verdict, 0, layers, 0, est.total)
+    if est.era is Era.LLAMA_SERVER:
+        return _fit_server(est, host)
+    if len(host.gpus) > 1:
+        return _fit_legacy_gpus(est, host)
     if est.total <= host.gpu_budget:
         return Fit(Verdict.GPU, layers, layers, est.total, 0)
     placed, gpu_bytes = _place(est, host.gpu_budget)
@@ -94,6 +118,79 @@ def _place(est: Estimate, budget: int) -> tuple[int, int]:
         used += est.output_weights
         placed += 1
     return placed, used
+
+
+def _devices(host: HostMemory) -> list[tuple[str, int]]:
+    if host.gpus:
+        return [(g.device, g.free) for g in host.gpus]
+    return [(host.gpu_name or "GPU", host.gpu_budget or 0)]
+
+
+def _verdict(est: Estimate, host: HostMemory, gpu_layers: int, gpu_bytes: int,
+             devices: tuple[DevicePlacement, ...]) -> Fit:
+    layers = len(est.layer_weights) + 1
+    cpu_bytes = est.total - gpu_bytes
+    ram = host.available - (gpu_bytes if host.unified else 0)
+    if gpu_layers >= layers:
+        verdict = Verdict.GPU if cpu_bytes <= ram else Verdict.NO
+    elif gpu_layers > 0:
+        verdict = Verdict.SPILL if cpu_bytes <= ram else Verdict.NO
+    else:
+        verdict = Verdict.CPU if est.total <= host.available else Verdict.NO
+    return Fit(verdict, gpu_layers, layers, gpu_bytes, cpu_bytes, devices)
+
+
+def _fit_server(est: Estimate, host: HostMemory) -> Fit:
+    """llama.cpp's --fit: layers (weights + KV) and the output layer on the devices, the token embedding in RAM."""
+    target = FIT_TARGET if not est.projector else -(-(est.projector + FIT_TARGET) // MIB) * MIB
+    units = [w + k for w, k in zip(est.layer_weights, est.kv_per_layer, strict=False)]
+    placed = fit_layers(units, est.output_weights, est.graph, _devices(host), target=target)
+    gpu_layers = sum(p.layers for p in placed)
+    gpu_bytes = sum(p.bytes for p in placed) + (est.projector if gpu_layers else 0)
+    return _verdict(est, host, gpu_layers, gpu_bytes, placed)
+
+
+def _fit_legacy_gpus(est: Estimate, host: HostMemory) -> Fit:
+    """Several GPUs, legacy placement: the fewest GPUs that hold everything, else all of them round-robin."""
+    gpus = sorted(_devices(host), key=lambda g: -g[1])  # the scheduler sorts by free memory, most first
+    layers = len(est.layer_weights) + 1
+    for count in range(1, len(gpus) + 1):
+        placed = _round_robin(est, gpus[:count], host.device)
+        if sum(p.layers for p in placed) == layers:
+            break
+    gpu_layers = sum(p.layers for p in placed)
+    return _verdict(est, host, gpu_layers, sum(p.bytes for p in placed), tuple(placed))
+
+
+def _round_robin(est: Estimate, gpus: list[tuple[str, int]], device: Device) -> list[DevicePlacement]:
+    """estimateGPULayers (v0.12.10) over several GPUs; with more than one, the partial graph is used throughout."""
+    graph = est.graph_partial if len(gpus) > 1 else est.graph
+    minimum, overhead, buffer = minimum_memory(device), est.gpu_overhead, est.layer_buffer
+    alloc = [0] * len(gpus)
+    counts = [0] * len(gpus)
+    space = [i for i, (_, free) in enumerate(gpus) if free >= overhead + graph + minimum + 2 * buffer]
+    for i in space:
+        alloc[i] += minimum + buffer
+    units = [w + k for w, k in zip(est.layer_weights, est.kv_per_layer, strict=False)]
+    placed_layers = 0
+    for i in range(len(units) - 1, -1, -1):
+        for j in range(len(space), 0, -1):
+            g = space[i % j]
+            if gpus[g][1] > overhead + alloc[g] + graph + units[i]:
+                alloc[g] += units[i]
+                counts[g] += 1
+                placed_layers += 1
+                break
+            space.pop(i % j)
+    for j in range(len(space), 0, -1):  # the output layer: tried on each GPU left, none removed
+        g = space[placed_layers % j]
+        if gpus[g][1] > overhead + alloc[g] + graph + est.output_weights:
+            alloc[g] += est.output_weights
+            counts[g] += 1
+            break
+    for g in range(len(gpus)):
+        alloc[g] = alloc[g] + graph if counts[g] else 0
+    return [DevicePlacement(name, counts[g], alloc[g], free) for g, (name, free) in enumerate(gpus)]
 
 
 def loaded_together(totals: Sequence[int], max_loaded: int | None, host: HostMemory) -> tuple[int, int, bool]:

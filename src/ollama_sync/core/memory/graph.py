@@ -11,8 +11,14 @@ from dataclasses import dataclass
 from typing import Final
 
 from ollama_sync.core.memory.model_info import ModelInfo
+from ollama_sync.core.version import Version, v
 
 MIB: Final = 1024 * 1024
+# gpt-oss (ggml.go GraphSize): v0.11.0–v0.11.2 full = 4·heads/kv·kvTotal/6, partial = 2·full; v0.11.3–v0.11.4
+# partial = full; from v0.11.5 only partial = 2·heads/kv·kvTotal/6 (full falls back to it).
+GPTOSS_PARTIAL_EQUAL_FROM: Final = v("0.11.3")
+GPTOSS_PARTIAL_ONLY_FROM: Final = v("0.11.5")
+GPTOSS_FA_GRAPH_FROM: Final = v("0.11.8")  # "rough estimate of graph size with flash attention on"
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,7 @@ class GraphInput:
     num_parallel: int
     kv_total: int
     flash_attention: bool
+    release: Version | None = None  # the Ollama release (gpt-oss's formula changed within v0.11.x)
 
 
 def graph_size(info: ModelInfo, g: GraphInput) -> tuple[int, int]:
@@ -71,8 +78,11 @@ def graph_size(info: ModelInfo, g: GraphInput) -> tuple[int, int]:
             return _chatglm(info, g)
         case "gptoss" | "gpt-oss":
             # Ollama computes this from kvTotal *before* its gpt-oss KV override (the generic per-layer sum).
+            if g.release is not None and g.release < GPTOSS_PARTIAL_ONLY_FROM:  # v0.11.0–v0.11.4
+                full = 4 * heads // max(info.head_count_kv_min, 1) * g.kv_total // 6
+                return (2 * full if g.release < GPTOSS_PARTIAL_EQUAL_FROM else full), full
             partial = 2 * heads // max(info.head_count_kv_min, 1) * g.kv_total // 6
-            if g.flash_attention:
+            if g.flash_attention and (g.release is None or g.release >= GPTOSS_FA_GRAPH_FROM):
                 partial = (4 * g.num_parallel + (ctx >> 10) + 110) * MIB
             return partial, 0
     return 0, 0

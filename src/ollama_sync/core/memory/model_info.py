@@ -82,6 +82,13 @@ class ModelInfo:
     ffn_gate_exps_bytes: int = 0  # blk.0.ffn_gate_exps.weight (mixtral 8x22b graph)
     ffn_gate0_dim1: int = 0  # blk.0.ffn_gate.0.weight shape[1] (mixtral 8x7b graph)
     qkv_bias_dim0: int = 0  # blk.0.attn_qkv.bias shape[0] (chatglm graph)
+    sliding_window_pattern: tuple[int, ...] = ()  # `{arch}.attention.sliding_window_pattern`: period or per layer
+    expert_count: int = 0
+    expert_used_count: int = 0
+    expert_feed_forward_length: int = 0
+    token_embd_bytes: int = 0  # the input embedding (llama.cpp keeps it in system memory)
+    output_tied: bool = False  # no output.weight: llama.cpp duplicates token_embd for the output layer
+    tensor_bytes: int = 0  # every tensor in the file (llama.cpp's model buffers)
 
     @property
     def head_count_max(self) -> int:
@@ -150,6 +157,13 @@ def model_info(header: GgufHeader) -> ModelInfo:
         ffn_gate_exps_bytes=_size(blk0.get("ffn_gate_exps.weight")),
         ffn_gate0_dim1=_dim(blk0.get("ffn_gate.0.weight"), 1),
         qkv_bias_dim0=_dim(blk0.get("attn_qkv.bias"), 0),
+        sliding_window_pattern=_ints(meta.get(f"{arch}.attention.sliding_window_pattern")),
+        expert_count=_uint(meta, f"{arch}.expert_count") or 0,
+        expert_used_count=_uint(meta, f"{arch}.expert_used_count") or 0,
+        expert_feed_forward_length=_uint(meta, f"{arch}.expert_feed_forward_length") or 0,
+        token_embd_bytes=sum(t.nbytes for t in header.tensors if t.name.startswith("token_embd.")),
+        output_tied=not any(t.name.startswith("output.") for t in header.tensors),
+        tensor_bytes=sum(t.nbytes for t in header.tensors),
     )
 
 
@@ -158,6 +172,15 @@ def _uint(meta: Mapping[str, MetaValue], key: str) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):
         return None
     return value
+
+
+def _ints(value: MetaValue | None) -> tuple[int, ...]:
+    """A number or a numeric array as a tuple of ints (booleans as 0/1); () when absent or not numeric."""
+    if isinstance(value, (bool, int)):
+        return (int(value),)
+    if isinstance(value, tuple):
+        return tuple(int(x) for x in value if isinstance(x, (bool, int)))
+    return ()
 
 
 def _count(value: MetaValue | None) -> int:

@@ -28,6 +28,9 @@ _FA_DEFAULT_ON: Final = (("0.11.8", ("gptoss", "gpt-oss")), ("0.12.4", ("qwen3",
                          ("0.13.2", ("mistral3",)), ("0.13.4", ("olmo3",)))
 FA_AUTO_FROM: Final = v("0.13.4")  # llama-engine models: flash attention "auto" when the variable is unset
 LLAMA_SERVER_FROM: Final = v("0.30.0")
+GPTOSS: Final = ("gptoss", "gpt-oss")
+GPTOSS_MIN_CONTEXT: Final = 8192
+LOW_VRAM: Final = 20 * GIB
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class Requested:
     flash_attention: bool | None = None
     max_loaded_models: int | None = None
     gpu_overhead: int = 0
+    request_context: int | None = None  # a request's options.num_ctx (the --context what-if): beats the Modelfile
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ class Effective:
     notes: tuple[str, ...] = ()
     clamped_from: int | None = None  # the requested context, when the model's limit cut it
     kv_type_ignored: str | None = None  # a requested quantized type the server would not use
+    context_source: str = "default"  # which setting decided the context (see context_from)
 
 
 def requested_from_env(env: Mapping[str, str]) -> Requested:
@@ -96,10 +101,27 @@ def default_parallel(version: Version | None) -> int:
     return 4 if version < v("0.6.7") else 2
 
 
-def effective(info: ModelInfo, req: Requested, version: Version | None, gpu_total: int | None) -> Effective:
+def context_from(req: Requested, model_num_ctx: int | None, version: Version | None,
+                 gpu_total: int | None) -> tuple[int, str]:
+    """(context, which setting won): request options.num_ctx > the Modelfile's num_ctx > OLLAMA_CONTEXT_LENGTH >
+    the release's default (server/routes.go modelOptions: DefaultOptions, then model.Options, then the request)."""
+    if req.request_context:
+        return req.request_context, "request (--context)"
+    if model_num_ctx:
+        return model_num_ctx, "Modelfile num_ctx"
+    if req.context_length:
+        return req.context_length, "OLLAMA_CONTEXT_LENGTH"
+    return default_context(version, gpu_total), "default"
+
+
+def effective(info: ModelInfo, req: Requested, version: Version | None, gpu_total: int | None,
+              model_num_ctx: int | None = None) -> Effective:
     """The settings the server would use for this model on this release."""
     notes: list[str] = []
-    wanted = req.context_length or default_context(version, gpu_total)
+    wanted, source = context_from(req, model_num_ctx, version, gpu_total)
+    if _gptoss_min_context(info, version, gpu_total) and wanted < GPTOSS_MIN_CONTEXT:
+        notes.append(f"gpt-oss: context {wanted} raised to {GPTOSS_MIN_CONTEXT} (server/routes.go, v0.11.0–v0.15.4)")
+        wanted, source = GPTOSS_MIN_CONTEXT, f"{source}, raised for gpt-oss"
     context, clamped = wanted, None
     if info.context_length and wanted > info.context_length:
         context, clamped = info.context_length, wanted
@@ -111,11 +133,27 @@ def effective(info: ModelInfo, req: Requested, version: Version | None, gpu_tota
         notes.append(why)
     legacy_total = version is not None and version < v("0.11.5")
     batch = min(context * parallel if legacy_total else context, DEFAULT_BATCH)
-    return Effective(context, parallel, kv_type, fa, batch, tuple(notes), clamped, ignored)
+    return Effective(context, parallel, kv_type, fa, batch, tuple(notes), clamped, ignored, source)
+
+
+def _gptoss_min_context(info: ModelInfo, version: Version | None, gpu_total: int | None) -> bool:
+    """v0.11.0–v0.15.4 raise gpt-oss's num_ctx to 8192, except in low-VRAM mode (< 20 GiB, from v0.11.4)."""
+    if version is None or not v("0.11.0") <= version < v("0.15.5") or info.architecture not in GPTOSS:
+        return False
+    return not (version >= v("0.11.4") and (gpu_total or 0) < LOW_VRAM)
+
+
+def supports_flash_attention(info: ModelInfo, version: Version | None) -> bool:
+    """Ollama's SupportsFlashAttention for the release: v0.11.2–v0.11.4 also exclude gpt-oss (8253ad4d2)."""
+    if version is not None and v("0.11.2") <= version < v("0.11.5") and info.architecture in GPTOSS:
+        return False
+    return info.supports_flash_attention
 
 
 def _flash_attention(info: ModelInfo, declared: bool | None, version: Version | None) -> bool:
-    if not info.supports_flash_attention:
+    if version is None or version >= LLAMA_SERVER_FROM:  # --flash-attn on|off|auto; llama.cpp's auto turns it on
+        return True if declared is None else declared
+    if not supports_flash_attention(info, version):
         return False
     if declared is not None:
         return declared
@@ -133,13 +171,13 @@ def _kv_type(info: ModelInfo, req: Requested, fa: bool, version: Version | None)
         return "f16", wanted, f"OLLAMA_KV_CACHE_TYPE={wanted} needs Ollama v0.5.0 or later: f16 is used"
     if version is None or version >= LLAMA_SERVER_FROM:
         if not fa and wanted not in ("f32", "bf16"):
-            return "f16", wanted, (f"llama.cpp needs flash attention for a quantized V cache ({wanted}); "
-                                   "turn flash attention on")
+            return "f16", wanted, (f"llama-server refuses a quantized V cache ({wanted}) with flash attention off "
+                                   "('quantized V cache requires flash_attn'): the model would not load")
         return wanted, None, ""
     if wanted not in QUANTIZED_CLASSIC:
         return "f16", wanted, f"OLLAMA_KV_CACHE_TYPE={wanted} is not supported before v0.30.0: f16 is used"
     if not fa:
-        why = ("flash attention is off" if info.supports_flash_attention
+        why = ("flash attention is off" if supports_flash_attention(info, version)
                else f"the model ({info.architecture}) does not support flash attention")
         return "f16", wanted, f"{wanted} KV cache ignored: {why}; f16 is used"
     if v("0.11.5") <= version < v("0.12.4") and info.architecture in ("gptoss", "gpt-oss"):

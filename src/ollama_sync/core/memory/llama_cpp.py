@@ -1,0 +1,281 @@
+"""What llama.cpp's llama-server allocates for a model (Ollama ≥ v0.30.0 runs it for every GGUF model).
+
+Rules read from llama.cpp b11312 (`0c1e57098`, the revision llama-cpp-python 0.3.36 bundles, which the oracle
+tests load) and checked against the files Ollama's newest release vendors (v0.32.15 pins `LLAMA_CPP_VERSION`
+b10488; v0.30.0 pinned b9452):
+
+* context (`src/llama-context.cpp` constructor): `n_ctx` is padded to 256; without a unified KV cache (Ollama
+  passes `-np N`, so llama-server does not unify) each of the N streams gets `n_ctx_seq = pad(n_ctx / N, 256)`
+  cells and `n_ctx = n_ctx_seq × N`.
+* KV cache (`src/llama-kv-cache.cpp`): per layer a K tensor `[n_embd_head_k × n_head_kv(il), cells, streams]`
+  and a V tensor alike, at the cache types; without flash attention V is stored transposed and every layer
+  uses the largest V width. Each tensor's bytes = ggml_row_size(type, width) × cells × streams.
+* sliding-window layers (`src/llama-kv-cache-iswa.cpp`): a second cache of
+  `pad(min(n_ctx_seq, n_swa + n_ubatch), 256)` cells per stream holds the SWA layers; which layers slide comes
+  from `{arch}.attention.sliding_window_pattern` or the architecture's default period (`src/models/*.cpp`
+  `load_swa_pattern`: gemma2 2, gemma3 6, cohere2 4, gpt-oss 2, …; a layer slides when
+  `il % period < period - 1`).
+* recurrent layers (`src/llama-memory-recurrent.cpp`): f32 conv and SSM states per sequence,
+  `((d_conv − 1)·(d_inner + 2·n_group·d_state) + d_state·d_inner) × 4` bytes per layer, whatever the context.
+* output buffer (`llama_context::output_reserve`): the logits of one token per sequence,
+  `n_vocab × n_seq × 4` bytes at start-up.
+* compute buffer: what ggml-alloc reserves for the worst-case graph (a full micro-batch against the whole
+  cache); not a closed formula in llama.cpp, so this module estimates it from the tensors that are alive at
+  once (see `compute_buffer`) and the oracle tests state the measured error.
+* `--fit` (`common/fit.cpp`, on by default; Ollama sets the context itself, so only layers move): each GPU
+  keeps `LLAMA_ARG_FIT_TARGET` (default 1024 MiB) free; devices are filled from the last one, layers from the
+  output layer backwards, as many as fit; the token embedding stays in system memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from ollama_sync.core.memory.model_info import ModelInfo
+
+MIB: Final = 1024 * 1024
+LLAMA_CPP_REVISION: Final = "b11312 (0c1e57098)"  # the oracle's llama.cpp: llama-cpp-python 0.3.36
+OLLAMA_LLAMA_CPP: Final = (("0.30.0", "b9452"), ("0.32.15", "b10488"))  # LLAMA_CPP_VERSION by Ollama release
+CTX_PAD: Final = 256
+FIT_TARGET: Final = 1024 * MIB  # common_params.fit_params_target default, per device
+TENSOR_ALIGNMENT: Final = 32  # ggml CPU buffer alignment
+DEFAULT_UBATCH: Final = 512
+# ggml block (elements, bytes) for the cache types llama-server accepts (common/arg.cpp kv_cache_types).
+CACHE_TYPES: Final[dict[str, tuple[int, int]]] = {
+    "f32": (1, 4), "f16": (1, 2), "bf16": (1, 2), "q8_0": (32, 34), "q4_0": (32, 18), "q4_1": (32, 20),
+    "iq4_nl": (32, 18), "q5_0": (32, 22), "q5_1": (32, 24)}
+# Architectures with sliding-window layers: (default period, default window or 0 = from the metadata).
+SWA_ARCHS: Final[dict[str, tuple[int, int]]] = {
+    "gemma2": (2, 4096), "gemma3": (6, 0), "cohere2": (4, 0), "gpt-oss": (2, 0), "gptoss": (2, 0),
+    "exaone4": (4, 0), "gemma3n": (5, 0)}
+RECURRENT_ARCHS: Final = frozenset({"mamba", "mamba2", "rwkv6", "rwkv7"})
+
+
+@dataclass(frozen=True)
+class ServerParams:
+    """What Ollama passes to llama-server: `-c num_ctx×N -np N -b/-ub num_batch --cache-type-k/v T --flash-attn`."""
+
+    n_ctx: int  # total over all sequences
+    n_seq: int = 1
+    cache_type: str = "f16"
+    flash_attention: bool = True
+    n_batch: int = DEFAULT_UBATCH
+    n_ubatch: int = DEFAULT_UBATCH
+    kv_unified: bool = False
+
+    @property
+    def batch(self) -> int:
+        """n_batch after llama.cpp's cap at the context (causal attention)."""
+        return min(self.context_cells, self.n_batch)
+
+    @property
+    def ubatch(self) -> int:
+        """The micro-batch the worst-case graph is reserved for."""
+        return min(self.batch, self.n_ubatch)
+
+    @property
+    def seq_cells(self) -> int:
+        """Cells per stream: n_ctx_seq."""
+        n_ctx = _pad(max(self.n_ctx, 1), CTX_PAD)
+        if self.kv_unified:
+            return n_ctx
+        return _pad(n_ctx // max(self.n_seq, 1), CTX_PAD)
+
+    @property
+    def streams(self) -> int:
+        """Separate KV streams: one per sequence unless unified."""
+        return 1 if self.kv_unified else max(self.n_seq, 1)
+
+    @property
+    def context_cells(self) -> int:
+        """n_ctx after padding: cells over all streams."""
+        return self.seq_cells * self.streams
+
+
+@dataclass(frozen=True)
+class KvPart:
+    """One KV cache as llama.cpp logs it: `size = … MiB (cells, layers, seqs), K (type): …, V (type): …`."""
+
+    name: str  # "non-SWA" or "SWA"
+    cells: int
+    layers: tuple[int, ...]
+    streams: int
+    k_bytes: int
+    v_bytes: int
+
+    @property
+    def total(self) -> int:
+        """K and V together."""
+        return self.k_bytes + self.v_bytes
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """Everything llama-server allocates for one model at given parameters (system memory + devices)."""
+
+    kv_parts: tuple[KvPart, ...]
+    recurrent: int
+    output: int
+    compute: int
+    kv_per_layer: tuple[int, ...]
+
+    @property
+    def kv(self) -> int:
+        """KV caches plus recurrent state."""
+        return sum(p.total for p in self.kv_parts) + self.recurrent
+
+
+def row_bytes(cache_type: str, width: int) -> int:
+    """ggml_row_size: bytes of one row of `width` elements."""
+    block, size = CACHE_TYPES.get(cache_type, CACHE_TYPES["f16"])
+    return width // block * size
+
+
+def swa_layers(info: ModelInfo) -> tuple[bool, ...]:
+    """Which layers use the sliding window (llama_hparams::set_swa_pattern, dense_first = false)."""
+    n = info.block_count
+    if info.architecture not in SWA_ARCHS or window(info) == 0:
+        return (False,) * n
+    pattern = info.sliding_window_pattern
+    if len(pattern) > 1:  # an explicit per-layer array
+        return tuple(bool(pattern[i]) if i < len(pattern) else False for i in range(n))
+    period = pattern[0] if pattern else SWA_ARCHS[info.architecture][0]
+    return tuple(period == 0 or i % period < period - 1 for i in range(n))
+
+
+def window(info: ModelInfo) -> int:
+    """The sliding window in tokens (0: none)."""
+    if info.architecture not in SWA_ARCHS:
+        return 0
+    return info.sliding_window or SWA_ARCHS[info.architecture][1]
+
+
+def recurrent_layers(info: ModelInfo) -> tuple[bool, ...]:
+    """Layers holding recurrent state instead of a KV cache."""
+    if info.architecture in RECURRENT_ARCHS:
+        return (True,) * info.block_count
+    return tuple(h == 0 or hk == 0 for h, hk in zip(info.head_count, info.head_count_kv, strict=True))
+
+
+def kv_parts(info: ModelInfo, p: ServerParams) -> tuple[KvPart, ...]:
+    """The KV caches llama.cpp creates: one for full-attention layers, one more for sliding-window layers."""
+    recurrent = recurrent_layers(info)
+    sliding = swa_layers(info)
+    attn = [i for i in range(info.block_count) if not recurrent[i]]
+    full = tuple(i for i in attn if not sliding[i])
+    swa = tuple(i for i in attn if sliding[i])
+    base_cells = p.seq_cells
+    parts = [_part("non-SWA" if swa else "", info, p, full, base_cells)] if full or not swa else []
+    if swa:
+        per_stream = window(info) * (p.n_seq if p.kv_unified else 1) + p.ubatch
+        parts.append(_part("SWA", info, p, swa, _pad(min(base_cells, per_stream), CTX_PAD)))
+    return tuple(x for x in parts if x.layers)
+
+
+def _part(name: str, info: ModelInfo, p: ServerParams, layers: tuple[int, ...], cells: int) -> KvPart:
+    v_trans = not p.flash_attention
+    v_max = max((info.value_length * info.head_count_kv[i] for i in layers), default=0)
+    k = v = 0
+    for i in layers:
+        k_width = info.key_length * info.head_count_kv[i]
+        v_width = v_max if v_trans else info.value_length * info.head_count_kv[i]
+        k += _pad(row_bytes(p.cache_type, k_width) * cells * p.streams, TENSOR_ALIGNMENT)
+        v += _pad(row_bytes(p.cache_type, v_width) * cells * p.streams, TENSOR_ALIGNMENT)
+    return KvPart(name, cells, layers, p.streams, k, v)
+
+
+def recurrent_bytes(info: ModelInfo, p: ServerParams) -> tuple[int, ...]:
+    """Per layer: f32 conv + SSM state for every sequence (0 on attention layers)."""
+    conv, inner, state, groups = info.ssm
+    r = (conv - 1) * (inner + 2 * groups * state) if conv > 0 else 0
+    s = state * inner
+    seqs = max(p.n_seq, 1)
+    return tuple((r + s) * 4 * seqs if rec else 0 for rec in recurrent_layers(info))
+
+
+def output_buffer(info: ModelInfo, p: ServerParams) -> int:
+    """The logits buffer reserved at start-up: one row of n_vocab floats per sequence."""
+    return info.vocab_size * max(p.n_seq, 1) * 4
+
+
+def compute_buffer(info: ModelInfo, p: ServerParams) -> int:
+    """The worst-case graph's buffer (estimate): the largest set of f32 tensors alive at once.
+
+    llama.cpp reserves the graph of one full micro-batch (t = n_ubatch tokens, as many outputs) against a whole
+    stream of cells (n_kv). ggml-alloc reuses freed memory greedily, so the buffer is close to the largest of
+    three moments: inside attention (the KQ mask(s) — f16 with flash attention, f32 without — plus the layer's
+    activations, plus without flash attention the f32 KQ scores `n_kv × t × n_head`), inside the FFN (mask(s)
+    still alive, gate/up/activation `3 × n_ff × t`), and at the output (`n_vocab × t` logits). The oracle
+    tests measure how far this is from llama.cpp (tests/oracle, bench/bench_memory_oracle.py).
+    """
+    t = p.ubatch
+    n_kv = p.seq_cells  # a sequence attends to its own stream's cells
+    emb, heads = info.embedding_length, info.head_count_max
+    q_width = info.key_length * heads
+    kv_width = max(info.key_length, info.value_length) * info.head_count_kv_max
+    ff = info.expert_feed_forward_length * max(info.expert_used_count, 1) if info.expert_count else \
+        info.feed_forward_length
+    mask_bytes = 2 if p.flash_attention else 4
+    recurrent = recurrent_layers(info)
+    masks = attention = 0
+    if not all(recurrent):
+        masks = mask_bytes * n_kv * t
+        if any(swa_layers(info)):
+            masks += mask_bytes * _pad(min(n_kv, window(info) + t), CTX_PAD) * t
+        attention = 4 * t * (3 * emb + 2 * q_width + 2 * kv_width) + (0 if p.flash_attention else 4 * n_kv * t * heads)
+    if any(recurrent):  # the SSM block: input projection, conv input/output, scan output
+        _, inner, state, groups = info.ssm
+        attention = max(attention, 4 * t * (3 * emb + 2 * inner + 2 * (inner + 2 * groups * state)))
+    ffn = 4 * t * (3 * ff + 3 * emb) if ff else 0
+    output = 4 * t * info.vocab_size + 4 * t * 2 * emb
+    return max(masks + max(attention, ffn), output)
+
+
+def allocation(info: ModelInfo, p: ServerParams) -> Allocation:
+    """Everything llama-server allocates for the model at these parameters."""
+    parts = kv_parts(info, p)
+    per_layer = [0] * info.block_count
+    for part in parts:
+        each = part.total // max(len(part.layers), 1)
+        for i in part.layers:
+            per_layer[i] += each
+    rec = recurrent_bytes(info, p)
+    per_layer = [a + b for a, b in zip(per_layer, rec, strict=True)]
+    return Allocation(parts, sum(rec), output_buffer(info, p), compute_buffer(info, p), tuple(per_layer))
+
+
+@dataclass(frozen=True)
+class DevicePlacement:
+    """What one device holds after `--fit`: layers (the output layer counts as one), bytes."""
+
+    name: str
+    layers: int
+    bytes: int
+    budget: int
+
+
+def fit_layers(layer_bytes: Sequence[int], output_bytes: int, fixed_bytes: int,
+               budgets: Sequence[tuple[str, int]], *, target: int = FIT_TARGET) -> tuple[DevicePlacement, ...]:
+    """`--fit` for a dense model: fill the last device first, the output layer and then layers from the back.
+
+    layer_bytes: weights + KV per repeating layer; output_bytes: the output layer; fixed_bytes: what a device
+    holding any layer also needs (compute buffer). budgets: (device name, free bytes), in device order.
+    """
+    units = [output_bytes, *reversed(layer_bytes)]  # the order llama.cpp offloads in
+    placed: list[DevicePlacement] = []
+    next_unit = 0
+    for name, free in reversed(list(budgets)):
+        limit = free - target
+        used, count = fixed_bytes, 0
+        while next_unit < len(units) and used + units[next_unit] <= limit:
+            used += units[next_unit]
+            next_unit += 1
+            count += 1
+        placed.append(DevicePlacement(name, count, used if count else 0, free))
+    return tuple(reversed(placed))
+
+
+def _pad(n: int, to: int) -> int:
+    return (n + to - 1) // to * to
