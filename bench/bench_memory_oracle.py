@@ -1,9 +1,9 @@
 """`memory` against a real llama.cpp, and its speed.
 
-1. For the oracle grid (tests/oracle: six tiny architectures × context × parallel × KV type × flash attention),
+1. For the oracle grid (tests/oracle: seven tiny architectures × context × parallel × KV type × flash attention),
    the largest relative error of each figure the llama-server estimate gives against what llama.cpp b11312
-   (llama-cpp-python 0.3.36, the `oracle` extra) logs: KV cache (with recurrent state), output buffer, compute buffer, model weights,
-   and the total (weights + KV + output + compute).
+   (llama-cpp-python 0.3.36, the `oracle` extra) logs: KV cache (with recurrent state), output buffer, compute
+   buffer, model weights, and the total (weights + KV + output + compute).
 2. The time of `ollama-sync memory` for 20 installed models (warm header cache) against `python -c pass`.
 """
 
@@ -45,7 +45,8 @@ def oracle_errors(folder: Path) -> dict[str, tuple[float, str]]:
             where = f"{m.arch} ctx={e['n_ctx']} seq={e['n_seq']} {e['type']} fa={'on' if e['flash'] else 'off'}"
             for figure, value in theirs.items():
                 # llama.cpp prints MiB with two decimals: a difference within that rounding is no error
-                diff = 0.0 if abs(ours[figure] - value) <= 0.005 * MIB * 4 else abs(ours[figure] - value) / max(value, 1)
+                off = abs(ours[figure] - value)
+                diff = 0.0 if off <= 0.005 * MIB * 4 else off / max(value, 1)
                 if diff >= worst.get(figure, (-1.0, ""))[0]:
                     worst[figure] = (diff, where)
     return worst

@@ -6,7 +6,8 @@
     ├── CommandError             exit 1  a subprocess failed: argv, exit status, stdout, stderr
     ├── Unreachable              exit 1  the server's API did not answer
     ├── Unsupported              exit 2  a backend or feature not available here
-    └── LockTimeout              exit 1  another apply holds the lock
+    ├── LockTimeout              exit 1  another apply holds the lock
+    └── StateError               exit 1  the state directory is unusable or untrusted (owner, mode, journal)
 """
 
 from __future__ import annotations
@@ -94,3 +95,7 @@ class Unsupported(OllamaSyncError):
 
 class LockTimeout(OllamaSyncError):
     """Another ollama-sync process holds the state lock."""
+
+
+class StateError(OllamaSyncError):
+    """ollama-sync's state directory cannot be used or trusted (its owner or mode, a planted journal, a full disk)."""

@@ -148,8 +148,8 @@ def hold_lock(lock_path: Path, tmp_path: Path) -> subprocess.Popen[bytes]:
     """Another process holding the state lock (and naming itself in lock.owner, as apply does)."""
     ready = tmp_path / "ready"
     code = textwrap.dedent(f"""
-        import os, time, filelock, pathlib
-        lock = filelock.FileLock({str(lock_path)!r}); lock.acquire()
+        import fcntl, os, time, pathlib
+        fd = os.open({str(lock_path)!r}, os.O_RDONLY | os.O_CREAT, 0o600); fcntl.flock(fd, fcntl.LOCK_EX)
         pathlib.Path({str(lock_path)!r} + ".owner").write_text(f"pid {{os.getpid()}} since now")
         pathlib.Path({str(ready)!r}).write_text("1"); time.sleep(60)
     """)

@@ -52,5 +52,6 @@ def test_missing_files_read_as_none_and_folders_list_empty(tmp_path: Path) -> No
 
 def test_an_unwritable_folder_is_one_clear_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("not a folder")
-    with pytest.raises(OllamaSyncError, match="cannot write /file/x"):
+    with pytest.raises(OllamaSyncError, match=f"cannot write {tmp_path}/file/x") as caught:  # the real path
         Files(str(tmp_path)).write_atomic("/file/x", b"")
+    assert caught.value.hint == "a part of the path is a file, not a folder"

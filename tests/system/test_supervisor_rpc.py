@@ -90,3 +90,15 @@ def test_a_call_over_the_unix_socket_reads_a_malformed_answer_as_a_bad_answer(tm
 ])
 def test_server_urls(url: str, expected: Endpoint) -> None:
     assert endpoint(url) == expected
+
+
+@pytest.mark.slow
+def test_a_fault_from_the_real_supervisord_is_a_user_error(tmp_path: Path) -> None:
+    """An unexpected fault (here: a method supervisord does not have) is an OllamaSyncError (exit 1, rollback),
+    and still a Fault with its code for the callers that tolerate expected ones."""
+    from tests.supervisor_harness import running_supervisord  # noqa: PLC0415  # starts a real supervisord
+
+    with running_supervisord(tmp_path) as sv, pytest.raises(Fault) as caught:
+        sv.rpc().call("supervisor.noSuchMethod")
+    assert isinstance(caught.value, OllamaSyncError) and caught.value.faultCode == 1  # UNKNOWN_METHOD
+    assert caught.value.message == "supervisord answered fault 1: UNKNOWN_METHOD"

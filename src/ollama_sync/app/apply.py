@@ -99,7 +99,7 @@ def apply(ctx: Context, *, backend: Backend | None = None, version_text: str | N
     with store.lock(lock_timeout):
         tx = Transaction(ctx, store, target, manager, timeout=timeout, progress=progress)
         tx.reached("locked")
-        recovered = recover_locked(ctx, store, timeout=timeout, progress=progress)
+        recovered = recover_locked(ctx, store, timeout=timeout, progress=progress, declared=target)
         return _run(tx, prepared, look(ctx, prepared, manager, store), confirm, recovered)
 
 
@@ -222,23 +222,26 @@ def _disable(tx: Transaction, current: bytes | None, live: ServiceState | None, 
         tx.ctx.files.remove(tx.target.path)
 
 
-def recover(ctx: Context, *, lock_timeout: float = 0.0, timeout: float = 60.0,
-            progress: Progress | None = None) -> Recovery | None:
-    """Finish or undo a transaction a killed apply left behind (None: there was none, or one is running)."""
+def recover(ctx: Context, *, lock_timeout: float = 0.0, timeout: float = 60.0, progress: Progress | None = None,
+            declared: Target | None = None) -> Recovery | None:
+    """Finish or undo a transaction a killed apply left behind (None: there was none, or one is running).
+
+    declared: the target the current declaration resolves to (the journal must name it or a recorded one).
+    """
     store = StateStore(ctx.files, ctx.machine.state_dir)
     if store.journal() is None:
         return None
     try:
         with store.lock(lock_timeout):
-            return recover_locked(ctx, store, timeout=timeout, progress=progress)
+            return recover_locked(ctx, store, timeout=timeout, progress=progress, declared=declared)
     except LockTimeout:
         return None  # a live transaction holds the lock: its journal is not stale
 
 
-def recover_locked(ctx: Context, store: StateStore, *, timeout: float,
-                   progress: Progress | None = None) -> Recovery | None:
+def recover_locked(ctx: Context, store: StateStore, *, timeout: float, progress: Progress | None = None,
+                   declared: Target | None = None) -> Recovery | None:
     """recover(), with the lock already held."""
-    from ollama_sync.app.transaction import target_from_json  # noqa: PLC0415  # only when a journal exists
+    from ollama_sync.app.transaction import trusted_target  # noqa: PLC0415  # only when a journal exists
 
     journal = store.journal()
     if journal is None:
@@ -246,7 +249,7 @@ def recover_locked(ctx: Context, store: StateStore, *, timeout: float,
             if gen.result == "in progress":
                 store.set_result(gen.number, "interrupted before the file was written")
         return None
-    target = target_from_json(journal.target)
+    target = trusted_target(store, journal, declared)
     try:
         new = store.generation(journal.new_generation)
     except OllamaSyncError:

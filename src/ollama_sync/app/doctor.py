@@ -115,7 +115,8 @@ def gather_facts(ctx: Context, prepared: Prepared, result: StatusResult) -> Doct
         port_listeners=local.get("listeners"), other_jobs=local.get("jobs") or (),
         our_pids=local.get("ours", frozenset()), processes=local.get("processes"), homebrew_plist=_homebrew_plist(ctx),
         installer_unit=installer_unit(ctx, prepared.rendered.target), models_path=models,
-        models_chain=permissions.stat_chain(ctx.files, models), service_account=account, service_user=user)
+        models_chain=permissions.stat_chain(ctx.files, models), service_account=account, service_user=user,
+        state_dir=permissions.stat_path(ctx.files, ctx.machine.state_dir))
 
 
 def _local_facts(ctx: Context, obs: Observation) -> dict[str, Any]:

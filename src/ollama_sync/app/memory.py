@@ -348,7 +348,9 @@ def _apply(req: Requested, w: WhatIf) -> Requested:
 
 
 def _together(rows: list[ModelRow], req: Requested, host: HostMemory) -> tuple[int, int, bool] | None:
-    totals = [r.estimate.total for r in rows if r.estimate is not None]
+    # llama-server era: the scheduler decides evictions on its pre-flight figure (PredictServerVRAM)
+    totals = [r.estimate.preflight if r.estimate.preflight is not None else r.estimate.total
+              for r in rows if r.estimate is not None]
     if len(totals) < 2:
         return None
     return loaded_together(totals, req.max_loaded_models, host)

@@ -42,7 +42,7 @@ def rollback(ctx: Context, number: int | None = None, *, timeout: float = 60.0, 
     """Restore generation number (default: the newest kept one that differs from the file on disk)."""
     store = StateStore(ctx.files, ctx.machine.state_dir)
     with store.lock(lock_timeout):
-        recovered = recover_locked(ctx, store, timeout=timeout, progress=progress)
+        recovered = recover_locked(ctx, store, timeout=timeout, progress=progress, declared=_declared(ctx))
         gens = store.generations()
         chosen = store.generation(number) if number is not None else _previous(ctx, gens)
         target = _target_of(ctx, chosen)
@@ -57,6 +57,17 @@ def rollback(ctx: Context, number: int | None = None, *, timeout: float = 60.0, 
                             f"rollback to generation {chosen.number}", old=old, old_pid=live.pid if live else None,
                             note=SANDBOX_NOTE if manager is None else "")
         return RollbackResult(chosen, outcome, recovered)
+
+
+def _declared(ctx: Context) -> Target | None:
+    """The target the declaration resolves to, when it can be read (recovery trusts a journal naming it)."""
+    from ollama_sync.app.declaration import load  # noqa: PLC0415
+    from ollama_sync.app.target import resolve  # noqa: PLC0415
+
+    try:
+        return resolve(ctx, load(ctx).declaration).target
+    except OllamaSyncError:
+        return None
 
 
 def _previous(ctx: Context, gens: list[Generation]) -> Generation:

@@ -19,7 +19,9 @@ from ollama_sync.core.exit_status import explain_exit_status, is_failure
 from ollama_sync.core.hostport import binds_all_interfaces
 from ollama_sync.core.network import AddressKind
 from ollama_sync.core.observation import RunState
+from ollama_sync.core.target import Target
 from ollama_sync.core.version import parse_version
+from ollama_sync.errors import OllamaSyncError
 from ollama_sync.system.state import StateStore
 
 if TYPE_CHECKING:
@@ -35,6 +37,7 @@ class StatusResult:
     recovered: str | None = None  # what was done about an interrupted apply
     watch: WatchRecord | None = None  # the newest run of the watcher (`watch --install`), if it ever ran
     memory: tuple[LiveCheck, ...] = ()  # loaded models: /api/ps beside memory's estimate
+    recovery_error: str | None = None  # why an interrupted apply could not be finished or undone (exit 1)
 
     @property
     def in_sync(self) -> bool:
@@ -76,7 +79,7 @@ class StatusResult:
     @property
     def ok(self) -> bool:
         """Exit 0: in sync, and healthy (or not checkable under --root)."""
-        return self.in_sync and self.healthy is not False
+        return self.in_sync and self.healthy is not False and self.recovery_error is None
 
     def problems(self) -> list[str]:
         """Every reason status exits 1 (and what could not be asked)."""
@@ -90,6 +93,8 @@ class StatusResult:
         if obs.file_env is not None and obs.file_env.error:
             found.append(f"the service file cannot be read: {obs.file_env.error}")
         found += drift_lines(self.rows)
+        if self.recovery_error is not None:
+            found.append(f"an interrupted apply was left alone: {self.recovery_error}")
         if self.healthy is False:
             found.append(self._unhealthy())
         return found
@@ -137,11 +142,14 @@ def status(ctx: Context, *, progress: Progress | None = None) -> StatusResult:
     # status shows no validation findings, so the binary's release is not needed: `ollama --version`
     # (a process start) is skipped by judging against the newest known release (doctor asks the binary).
     prepared = prepare(ctx, version_text=str(catalog.NEWEST))
-    recovered = None
+    recovered = error = None
     if not ctx.sandboxed and StateStore(ctx.files, ctx.machine.state_dir).has_journal():
-        recovered = _recover(ctx, progress)
+        try:
+            recovered = _recover(ctx, progress, prepared.rendered.target)
+        except OllamaSyncError as exc:  # an untrusted journal or an unusable state dir: still show what runs
+            error = exc.render()
     obs = observe(ctx, prepared, progress)
-    result = status_from(prepared, obs, recovered, last_watch_result(ctx))
+    result = replace(status_from(prepared, obs, recovered, last_watch_result(ctx)), recovery_error=error)
     if obs.loaded:
         from ollama_sync.app.memory import live_checks  # noqa: PLC0415  # reads GGUF headers: only with loaded models
 
@@ -161,8 +169,8 @@ def status_from(prepared: Prepared, obs: Observation, recovered: str | None = No
     return StatusResult(obs, rows, recovered, watch)
 
 
-def _recover(ctx: Context, progress: Progress | None) -> str | None:
+def _recover(ctx: Context, progress: Progress | None, declared: Target) -> str | None:
     from ollama_sync.app.apply import recover  # noqa: PLC0415  # only when a journal may exist
 
-    done = recover(ctx, progress=progress)
+    done = recover(ctx, progress=progress, declared=declared)
     return None if done is None else done.message

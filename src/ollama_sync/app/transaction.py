@@ -6,6 +6,7 @@ behind for `recover` to finish or undo it; the service file itself is only ever 
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
 import time
 from collections.abc import Callable, Mapping
@@ -17,8 +18,9 @@ from ollama_sync.core.hostport import HostPort
 from ollama_sync.core.observation import ServerConfig, ServiceState, restarted_since
 from ollama_sync.core.settings import Backend, Scope
 from ollama_sync.core.target import Target
+from ollama_sync.core.trust import service_file_mode
 from ollama_sync.core.verify import ApiAnswer, Verification, declared_address, verify
-from ollama_sync.errors import OllamaSyncError, Unreachable
+from ollama_sync.errors import OllamaSyncError, StateError, Unreachable
 from ollama_sync.system.server_log import find_events, lines_since_last_start, parse_server_config
 from ollama_sync.system.service import ServiceManager
 from ollama_sync.system.state import StateStore, sha256
@@ -75,6 +77,35 @@ def target_from_json(data: Mapping[str, object]) -> Target:
     return Target(**fields)  # type: ignore[arg-type]
 
 
+def trusted_target(store: StateStore, journal: Journal, declared: Target | None) -> Target:
+    """The journal's target, if ollama-sync manages it: the declared one, or one an earlier generation recorded.
+
+    A journal naming any other path is refused (StateError naming the journal), never acted on: recovery
+    writes, deletes and loads what the journal says, so a planted journal must not choose it.
+    """
+    where = store.journal_location
+    hint = (f"if it is not from an interrupted apply of yours, delete it: rm {where}; if it is, run ollama-sync "
+            "with the declaration that apply used")
+    try:
+        target = target_from_json(journal.target)
+    except (KeyError, TypeError, ValueError):
+        raise StateError(f"the journal {where} names no valid target; ollama-sync did not act on it",
+                         hint=hint) from None
+    if target == declared:
+        return target
+    for gen in store.generations():
+        if gen.number >= journal.new_generation or gen.result == "in progress" or gen.target is None:
+            continue
+        try:
+            if target_from_json(gen.target) == target:
+                return target
+        except (KeyError, TypeError, ValueError):
+            continue
+    raise StateError(f"the journal {where} names {target.backend.value} file {target.path}, which is neither the "
+                     "declared service file nor one an earlier generation recorded; ollama-sync did not act on it",
+                     hint=hint)
+
+
 class Transaction:
     """One locked transaction on one target; manager None means the file is written but no service is touched."""
 
@@ -115,13 +146,28 @@ class Transaction:
 
     def switch(self, content: bytes, environment: dict[str, str] | None, source: str, *,
                old: Generation | None, old_pid: int | None, reload: bool = True, note: str = "") -> Outcome:
-        """Write content as the new generation, bring it up, verify; roll back to old when anything fails."""
+        """Write content as the new generation, bring it up, verify; roll back to old when anything fails.
+
+        Any error after the file was written (the state store failing, an unexpected answer from the
+        service manager) also puts the old file and service back before it is reported.
+        """
         new = self.store.add(content, source=source, result="in progress", target=target_to_json(self.target),
                              environment=environment)
         journal = self.store.write_journal(Journal("begun", target_to_json(self.target),
                                                    old.number if old else None, new.number))
         self.reached("begun")
-        self.ctx.files.write_atomic(self.target.path, content, mode=0o644)
+        try:
+            self._write(content)
+        except OllamaSyncError as exc:  # atomic: the old file is still in place
+            self._close(new, f"failed: the service file could not be written: {exc.message}")
+            raise
+        try:
+            return self._bring_up_new(new, journal, environment, old=old, old_pid=old_pid, reload=reload, note=note)
+        except Exception as exc:  # whatever failed, the old file and service come back first
+            return self._undo(exc, new, old)
+
+    def _bring_up_new(self, new: Generation, journal: Journal, environment: dict[str, str] | None, *,
+                      old: Generation | None, old_pid: int | None, reload: bool, note: str) -> Outcome:
         journal = self._phase(journal, "written")
         if self.manager is None or not reload:
             return self._finish(Outcome(True, self.store.set_result(new.number, "ok"), None, note=note))
@@ -136,6 +182,36 @@ class Transaction:
             result = f"failed: {attempt.failed_step} failed: {attempt.reason}; service stopped, file removed"
         return self._finish(Outcome(False, self.store.set_result(new.number, result), attempt, old, restore))
 
+    def _undo(self, exc: Exception, new: Generation, old: Generation | None) -> Outcome:
+        """After an error past the write: restore old, record what happened where the state still allows it.
+
+        An error that is not an OllamaSyncError is a bug: it is raised again once the old version is back.
+        """
+        reason = exc.render().replace("\n  hint: ", "; ") if isinstance(exc, OllamaSyncError) else repr(exc)
+        try:
+            restore = self.restore(old)
+        except Exception as again:  # the journal stays: the next command retries the undo
+            second = again.message if isinstance(again, OllamaSyncError) else repr(again)
+            raise OllamaSyncError(
+                f"{reason}; putting the previous service file back failed too: {second}",
+                hint=f"the journal {self.store.journal_location} is kept: once the cause is fixed, `ollama-sync "
+                     "status` or `ollama-sync apply` finishes the rollback") from exc
+        result = f"failed: {reason}; service stopped, file removed" if old is None else f"rolled back: {reason}"
+        generation = self._close(new, result)
+        if not isinstance(exc, OllamaSyncError):
+            raise exc
+        attempt = BringUp(False, "transaction", reason)
+        return Outcome(False, generation, attempt, old, restore)
+
+    def _close(self, new: Generation, result: str) -> Generation:
+        """Record how the transaction ended and drop the journal, as far as the state directory allows."""
+        generation = replace(new, result=result)
+        with contextlib.suppress(OllamaSyncError):  # a full or read-only state dir: the file is what matters
+            generation = self.store.set_result(new.number, result)
+        with contextlib.suppress(OllamaSyncError):
+            self.store.clear_journal()
+        return generation
+
     def restore(self, old: Generation | None) -> BringUp | None:
         """Put generation old back and bring it up; without one, stop the service and remove the file."""
         if old is None:
@@ -143,10 +219,16 @@ class Transaction:
                 self.manager.stop(self.target)
             self.ctx.files.remove(self.target.path)
             return None
-        self.ctx.files.write_atomic(self.target.path, self.store.content(old.number), mode=0o644)
+        self._write(self.store.content(old.number))
         if self.manager is None:
             return None
         return self.bring_up(old.environment, None, None)
+
+    def _write(self, content: bytes) -> None:
+        """Replace the service file: 0600 when it holds credentials, 0644 otherwise; never looser than it was."""
+        mode = service_file_mode(self.target.backend, content, self.target.path, self.target.name,
+                                 self.ctx.files.mode(self.target.path))
+        self.ctx.files.write_atomic(self.target.path, content, mode=mode)
 
     def bring_up(self, environment: dict[str, str] | None, old_pid: int | None,
                  journal: Journal | None) -> BringUp:

@@ -39,10 +39,13 @@ def watch_log_path(ctx: Context) -> str:
 
 def append_record(ctx: Context, record: WatchRecord) -> None:
     """Add a run, keeping the newest KEEP_RECORDS."""
+    from ollama_sync.system.state import ensure_state_dir  # noqa: PLC0415
+
+    ensure_state_dir(ctx.files, ctx.machine.state_dir)
     path = watch_log_path(ctx)
     old = (ctx.files.read_text(path) or "").splitlines()[-(KEEP_RECORDS - 1):]
     text = "\n".join([*old, json.dumps(record.to_json(), sort_keys=True)]) + "\n"
-    ctx.files.write_atomic(path, text.encode())
+    ctx.files.write_atomic(path, text.encode(), mode=0o600)
 
 
 def read_records(ctx: Context) -> list[WatchRecord]:

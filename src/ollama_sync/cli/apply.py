@@ -7,7 +7,7 @@ import click
 from ollama_sync.app.apply import ApplyResult, apply
 from ollama_sync.app.context import Context
 from ollama_sync.cli.models import pull_after_apply
-from ollama_sync.cli.options import backend_option, version_option
+from ollama_sync.cli.options import backend_option, lock_timeout_option, version_option
 from ollama_sync.cli.outcome import (
     ask,
     bring_up_json,
@@ -29,8 +29,7 @@ from ollama_sync.core.settings import Backend
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation after showing the plan.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True, metavar="SECONDS",
               help="How long to wait for the server to answer after the reload.")
-@click.option("--lock-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True, metavar="SECONDS",
-              help="How long to wait for another apply to finish.")
+@lock_timeout_option
 @click.option("--no-models", is_flag=True, help="Do not pull the declared models after a successful apply.")
 @click.pass_obj
 def command(ctx: Context, backend: str | None, version_text: str | None, yes: bool, timeout: float,  # noqa: PLR0917  # click passes options positionally

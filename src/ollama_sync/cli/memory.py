@@ -87,7 +87,9 @@ def _print(report: MemoryReport) -> None:
     if report.together is not None:
         count, combined, fits = report.together
         state = "fit together" if fits else "do not fit together"
-        click.echo(f"\nthe {count} largest models loaded at once (OLLAMA_MAX_LOADED_MODELS): "
+        era = any(r.estimate is not None and r.estimate.preflight is not None for r in report.rows)
+        how = " by Ollama's pre-flight (what its scheduler evicts by)" if era else ""
+        click.echo(f"\nthe {count} largest models loaded at once (OLLAMA_MAX_LOADED_MODELS){how}: "
                    f"{human(combined)}, {state}")
     if report.findings:
         click.echo("")
@@ -125,7 +127,7 @@ def _notes(r: ModelRow) -> list[str]:
         return []
     notes = [f"context {eff.context} from {eff.context_source}", *eff.notes]
     if e.server is not None:
-        parts = ", ".join(f"{p.name + ' ' if p.name else ''}{p.cells} cells × {len(p.layers)} layers"
+        parts = ", ".join(f"{p.name + ' ' if p.name else ''}{p.streams}×{p.cells} cells × {len(p.layers)} layers"
                           for p in e.server.kv_parts)
         notes.append(f"llama-server: KV {human(e.server.kv)} ({parts}), compute buffer ≈{human(e.server.compute)}"
                      f" (graph), output buffer {human(e.server.output)} (overhead)")

@@ -6,6 +6,7 @@ import click
 
 from ollama_sync.app.context import Context
 from ollama_sync.app.rollback import RollbackResult, rollback
+from ollama_sync.cli.options import lock_timeout_option
 from ollama_sync.cli.outcome import outcome_json, print_outcome, print_recovery, progress, recovery_json
 from ollama_sync.cli.output import emit_json
 
@@ -14,8 +15,7 @@ from ollama_sync.cli.output import emit_json
 @click.argument("number", type=click.IntRange(min=1), required=False)
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True, metavar="SECONDS",
               help="How long to wait for the server to answer after the reload.")
-@click.option("--lock-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True, metavar="SECONDS",
-              help="How long to wait for another apply to finish.")
+@lock_timeout_option
 @click.pass_obj
 def command(ctx: Context, number: int | None, timeout: float, lock_timeout: float) -> int:
     """Restore generation NUMBER (default: the newest one before the file on disk) and verify it."""

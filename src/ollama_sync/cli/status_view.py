@@ -22,6 +22,7 @@ def status_json(result: StatusResult) -> dict[str, Any]:
     return {
         "ok": result.ok, "in_sync": result.in_sync, "healthy": result.healthy,
         "source": obs.prepared.declaration.source, "recovered": result.recovered,
+        "recovery_error": result.recovery_error,
         "service": result.service_json(),
         "settings": [row.to_json() for row in result.rows],
         "server": _server_json(result),

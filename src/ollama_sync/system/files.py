@@ -13,6 +13,7 @@ read-modify-write edits of one file between processes.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import stat
@@ -21,7 +22,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Final
 
 from ollama_sync.core.findings import Location
-from ollama_sync.errors import ConfigError, LockTimeout, OllamaSyncError
+from ollama_sync.errors import ConfigError, LockTimeout, OllamaSyncError, StateError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -62,7 +63,7 @@ class Files:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise OllamaSyncError(f"cannot read {path}: {exc.strerror}") from None
+            raise file_error("read", self.location(path), exc) from None
         kind = os.fstat(fd).st_mode
         if not stat.S_ISREG(kind):
             os.close(fd)
@@ -73,11 +74,31 @@ class Files:
             try:
                 data = handle.read(limit + 1)
             except OSError as exc:
-                raise OllamaSyncError(f"cannot read {path}: {exc.strerror}") from None
+                raise file_error("read", self.location(path), exc) from None
         if len(data) > limit:
             raise ConfigError(f"cannot read {path}: larger than {limit} bytes", location=Location(path),
                               hint="this is not a file ollama-sync reads; check the path")
         return data
+
+    def read_private(self, path: str) -> bytes | None:
+        """A file of ollama-sync's own state: never through a symlink, only a regular file (None: absent)."""
+        where = self.location(path)
+        try:
+            fd = os.open(where, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise StateError(f"{where} is a symbolic link; ollama-sync does not follow links in its state",
+                                 hint=f"inspect it, then delete it: rm {where}") from None
+            raise file_error("read", where, exc) from None
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise StateError(f"{where} is not a regular file", hint=f"inspect it, then remove it: {where}")
+            try:
+                return handle.read(MAX_READ_BYTES)
+            except OSError as exc:
+                raise file_error("read", where, exc) from None
 
     def read_text(self, path: str, *, lenient: bool = False) -> str | None:
         """The file's text, or None when it does not exist; invalid UTF-8 is a ConfigError at file:line:col.
@@ -124,20 +145,35 @@ class Files:
 
             fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
         except OSError as exc:
-            linked = f" (a link to {target})" if target != self.location(path) else ""
-            raise OllamaSyncError(f"cannot write {path}{linked}: {exc.strerror}") from None
+            raise file_error("write", self._shown(path, target), exc) from None
         try:
             with os.fdopen(fd, "wb") as handle:
+                os.fchmod(handle.fileno(), mode)  # before the bytes: a secret is never readable by others
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.chmod(tmp, mode)
-            os.replace(tmp, target)
+            os.replace(tmp, target)  # replaces a symbolic link itself unless following links was asked for
             _fsync_dir(folder)
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
+            if isinstance(exc, OSError):
+                raise file_error("write", self._shown(path, target), exc) from None
             raise
+
+    def _shown(self, path: str, target: str) -> str:
+        """The real path for messages (inside the root under --root), and where a followed link points."""
+        where = self.location(path)
+        return where if target == where else f"{where} (a link to {target})"
+
+    def mode(self, path: str) -> int | None:
+        """The permission bits of the file itself (a symbolic link is not followed), None when absent."""
+        try:
+            return stat.S_IMODE(os.lstat(self.location(path)).st_mode)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            raise file_error("read", self.location(path), exc) from None
 
     def _write_target(self, path: str) -> str:
         """Where a write lands: the link's final target when following links (the link itself stays)."""
@@ -183,10 +219,12 @@ class Files:
         """Delete the file; False when it was not there."""
         target = self.location(path)
         try:
-            os.unlink(target)
+            os.unlink(target)  # removes a symbolic link itself, never what it points to
+            _fsync_dir(os.path.dirname(target) or ".")
         except FileNotFoundError:
             return False
-        _fsync_dir(os.path.dirname(target) or ".")
+        except OSError as exc:
+            raise file_error("remove", target, exc) from None
         return True
 
     def list_names(self, folder: str) -> list[str]:
@@ -199,7 +237,10 @@ class Files:
     def mkdir(self, path: str) -> Path:
         """Create a folder (and its parents) and return where it really is."""
         real = self.real(path)
-        real.mkdir(parents=True, exist_ok=True)
+        try:
+            real.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise file_error("create the folder", str(real), exc) from None
         return real
 
 
@@ -212,6 +253,20 @@ def decode_utf8(data: bytes, path: str) -> str:
         col = exc.start - data.rfind(b"\n", 0, exc.start)
         raise ConfigError(f"not valid UTF-8 (byte 0x{data[exc.start]:02x})", location=Location(path, line, col),
                           hint="save the file as UTF-8") from None
+
+
+def file_error(action: str, where: str, exc: OSError) -> OllamaSyncError:
+    """An OSError as a user-facing error naming the real path, with a hint for the usual causes."""
+    hints = {errno.ENOSPC: "the disk is full: free some space, then run the command again",
+             errno.EDQUOT: "your disk quota is used up: free some space, then run the command again",
+             errno.EROFS: "the file system is mounted read-only",
+             errno.EACCES: "check the owner and mode of the file and its folders (ls -ld)",
+             errno.EPERM: "check the owner and mode of the file and its folders (ls -ld)",
+             errno.ENOTDIR: "a part of the path is a file, not a folder",
+             errno.EEXIST: "a part of the path is a file, not a folder",
+             errno.EISDIR: "the path is a folder, not a file"}
+    reason = exc.strerror or str(exc)
+    return OllamaSyncError(f"cannot {action} {where}: {reason}", hint=hints.get(exc.errno or 0))
 
 
 def _try_lock(fd: int) -> bool:

@@ -167,7 +167,10 @@ def cached_model_info(blob: Path, files: Files, state_dir: str) -> ModelInfo:
     if blob.name.startswith("sha256"):
         # a read-only state dir only costs speed, never the answer
         with contextlib.suppress(OllamaSyncError, OSError):
-            files.write_atomic(path, json.dumps(asdict(info)).encode())
+            from ollama_sync.system.state import ensure_state_dir  # noqa: PLC0415  # only on a cache miss
+
+            ensure_state_dir(files, state_dir)  # created 0700; never written when others could write it
+            files.write_atomic(path, json.dumps(asdict(info)).encode(), mode=0o600)
     return info
 
 

@@ -19,6 +19,18 @@ from ollama_sync.system.supervisor_conf import SupervisorConf
 
 Fault = xmlrpc.client.Fault  # faultCode as in supervisor/xmlrpc.py
 
+
+class SupervisorFault(Fault, OllamaSyncError):
+    """A fault supervisord answered: still a Fault (callers tolerate expected codes), and an OllamaSyncError,
+    so one nobody expected reaches the user as a message, exit 1, and rolls apply back (never exit 3).
+    """
+
+    def __init__(self, code: int, text: str) -> None:
+        OllamaSyncError.__init__(self, f"supervisord answered fault {code}: {text}",
+                                 hint="see supervisord's own log, and the program sections in its include folder")
+        self.faultCode = code
+        self.faultString = text
+
 # supervisor/xmlrpc.py Faults
 BAD_NAME: Final = 10
 ABNORMAL_TERMINATION: Final = 40
@@ -83,4 +95,7 @@ class SupervisorRpc:
                                   hint=f"set username/password under [supervisorctl] in {self.conf.path}")
         if answer.status != 200:
             raise Unreachable(f"supervisord at {self.conf.serverurl} answered HTTP {answer.status}")
-        return decode_response(answer.body, f"supervisord at {self.conf.serverurl}")
+        try:
+            return decode_response(answer.body, f"supervisord at {self.conf.serverurl}")
+        except Fault as fault:
+            raise SupervisorFault(fault.faultCode, fault.faultString) from None

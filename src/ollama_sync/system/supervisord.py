@@ -18,7 +18,7 @@ from ollama_sync.core.observation import RunState, ServiceState
 from ollama_sync.core.settings import Backend
 from ollama_sync.core.target import Machine, Target
 from ollama_sync.errors import OllamaSyncError
-from ollama_sync.system.files import Files
+from ollama_sync.system.files import Files, file_error
 from ollama_sync.system.supervisor_conf import SupervisorConf, read_conf
 from ollama_sync.system.supervisor_rpc import (
     ALREADY_STARTED,
@@ -229,6 +229,8 @@ def read_tail(path: str, lines: int) -> list[str]:
             data = handle.read()
     except FileNotFoundError:
         return []
+    except OSError as exc:
+        raise file_error("read", path, exc) from None
     text = data.decode("utf-8", errors="replace").splitlines()
     if len(data) >= _TAIL_BYTES and text:
         text = text[1:]  # the first line was cut

@@ -36,6 +36,9 @@ def cached_version(runner: Runner, files: Files, binary: str, state_dir: str) ->
         cache = {k: v for k, v in cache.items() if not k.startswith(binary + "|")}  # drop stale entries
         cache[key] = str(version)
         with contextlib.suppress(OSError, OllamaSyncError):  # an unwritable cache only makes commands slower
+            from ollama_sync.system.state import ensure_state_dir  # noqa: PLC0415  # only on a cache miss
+
+            ensure_state_dir(files, state_dir)  # created 0700; never written when others could write it
             files.write_atomic(path, json.dumps(cache, indent=1, sort_keys=True).encode(), mode=0o600)
     return version
 

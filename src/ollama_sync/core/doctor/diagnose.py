@@ -7,10 +7,8 @@ core/doctor/server.py (exit status, log, drift, version, models folder) and core
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Final
 
 from ollama_sync.core.doctor.exposure import network_findings
 from ollama_sync.core.doctor.fixes import FixCommands
@@ -32,23 +30,8 @@ from ollama_sync.core.observation import RunState, ServerConfig, ServiceState
 from ollama_sync.core.render import is_ours
 from ollama_sync.core.settings import Backend, Scope
 from ollama_sync.core.target import Target
+from ollama_sync.core.trust import PRIVATE_FILE_MODE, secret_variables, state_dir_fix, state_dir_problem
 from ollama_sync.core.version import Version
-
-# Which environment variables hold secrets (API keys, tokens, passwords, proxy URLs with credentials).
-_SECRET_WORDS: Final = frozenset({"KEY", "APIKEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASS",
-                                  "CREDENTIAL", "CREDENTIALS", "AUTH"})
-_URL_CREDENTIALS: Final = re.compile(r"://[^/@\s:]+:[^/@\s]+@")
-
-
-def is_secret(name: str, value: str) -> bool:
-    """True for a secret-looking name (a word such as KEY or TOKEN) or a URL carrying user:password@."""
-    words = set(name.upper().split("_"))
-    return (bool(words & _SECRET_WORDS) and bool(value)) or bool(_URL_CREDENTIALS.search(value))
-
-
-def secret_variables(env: Mapping[str, str]) -> list[str]:
-    """The names of the variables in env that hold secrets, sorted."""
-    return sorted(name for name, value in env.items() if is_secret(name, value))
 
 
 @dataclass(frozen=True)
@@ -97,6 +80,7 @@ class DoctorFacts:
     models_chain: tuple[PathStat, ...] | None = None  # "/" … models folder; None: it does not exist
     service_account: Account | None = None
     service_user: str = ""  # the name the service runs as (declared, or the current user)
+    state_dir: PathStat | None = None  # ollama-sync's state directory; None: it does not exist yet
 
     @property
     def fixes(self) -> FixCommands:
@@ -107,7 +91,7 @@ class DoctorFacts:
 def diagnose(facts: DoctorFacts) -> tuple[Finding, ...]:
     """Every finding for the facts, most serious first."""
     findings = [*_file_findings(facts), *_service_findings(facts), *server_findings(facts),
-                *network_findings(facts)]
+                *network_findings(facts), *_state_dir_findings(facts)]
     return sort_findings(findings)
 
 
@@ -166,13 +150,23 @@ def _mode_findings(facts: DoctorFacts) -> Iterator[Finding]:
 def _secret_findings(facts: DoctorFacts) -> Iterator[Finding]:
     item = facts.file_stat
     env = facts.file_env.env if facts.file_env is not None else None
-    if item is None or not env or not is_world_readable(item):
-        return
+    if item is None or not env or not item.mode & ~PRIVATE_FILE_MODE & 0o777:
+        return  # the mode apply writes for a file with secrets (core/trust.py): doctor and apply agree
     names = secret_variables(env)
     if names:
+        who = "every user" if is_world_readable(item) else "its group"
         yield Finding("secrets-readable", Severity.WARNING,
-                      f"{facts.target.path} is readable by every user (mode {item.mode:04o}) and holds "
+                      f"{facts.target.path} can be read by {who} (mode {item.mode:04o}) and holds "
                       f"secrets: {', '.join(names)}", f"chmod 600 {facts.target.path}", variable=names[0])
+
+
+def _state_dir_findings(facts: DoctorFacts) -> Iterator[Finding]:
+    item = facts.state_dir
+    problem = state_dir_problem(item, facts.uid) if item is not None else None
+    if item is not None and problem is not None:
+        yield Finding("state-dir-unsafe", Severity.ERROR,
+                      f"{problem}: apply, rollback and recovery refuse it (whoever can write it chooses what runs)",
+                      state_dir_fix(item, facts.uid))
 
 
 def _service_findings(facts: DoctorFacts) -> Iterator[Finding]:
