@@ -15,5 +15,6 @@
 
       darwinModules.default = import ./nix/darwin-module.nix { inherit self; };
       homeManagerModules.default = import ./nix/home-manager-module.nix { inherit self; };
+      nixosModules.default = import ./nix/nixos-module.nix { inherit self; };
     };
 }

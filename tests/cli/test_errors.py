@@ -110,7 +110,7 @@ def test_real_process_prints_no_traceback(tmp_path: Path) -> None:
                           env=env, timeout=60, check=False)
     assert done.returncode == 2
     assert done.stdout == ""
-    assert done.stderr == (f"error: {config}:5: 'port' must be a whole number, not text ('eleven')\n"
+    assert done.stderr == (f"error: {config}:5: 'port' must be a whole number, not text (\"eleven\")\n"
                            "  hint: for example: port = 4\n")
     detailed = subprocess.run([str(OLLAMA_SYNC), "--config", str(config), "plan", "--detailed-exitcode"],
                               capture_output=True, text=True, env=env, timeout=60, check=False)

@@ -193,3 +193,16 @@ def test_nix_module_reads_back_through_the_static_reader(tmp_path: Path, capsys:
     assert "read as flavor 'ollama-sync'" in out
     rendered = plistlib.loads(render(config, tmp_path / "root", capsys))
     assert rendered["EnvironmentVariables"] == plist_env(IMPORT / "com.github.ollama.plist")
+
+
+def test_an_imported_declaration_with_a_secret_is_written_0600(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    unit = tmp_path / "ollama.service"
+    unit.write_text("[Unit]\nDescription=Ollama\n[Service]\nExecStart=/usr/bin/ollama serve\n"
+                    'Environment="HF_TOKEN=hf_secret" "OLLAMA_HOST=127.0.0.1:11434"\n')
+    secret, plain = tmp_path / "secret.toml", tmp_path / "plain.toml"
+    import_to([str(unit)], secret, capsys)
+    assert "hf_secret" in secret.read_text() and secret.stat().st_mode & 0o777 == 0o600
+    unit.write_text(unit.read_text().replace('"HF_TOKEN=hf_secret" ', ""))
+    import_to([str(unit)], plain, capsys)
+    assert plain.stat().st_mode & 0o777 == 0o644

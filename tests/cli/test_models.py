@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +20,7 @@ from ollama_sync.cli import run
 from ollama_sync.core.models import compare_models, model_key
 from ollama_sync.errors import Unreachable, Unsupported, UsageError
 from ollama_sync.system.models import OllamaModelClient, Progress, PullFailed
+from tests.processes import stop, wait_until
 from tests.standin import STANDIN
 
 
@@ -43,30 +44,35 @@ class Server:
         self.proc = subprocess.Popen([sys.executable, str(STANDIN), "serve"], env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.url = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(self.url + "/", timeout=0.5).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError("the stand-in did not start")
+        try:
+            wait_until(self._answers, timeout=10, what="the stand-in answering")
+        except BaseException:
+            self.stop()
+            raise
+
+    def _answers(self) -> bool:
+        try:
+            urllib.request.urlopen(self.url + "/", timeout=0.5).close()
+        except OSError:
+            return False
+        return True
 
     def installed(self) -> list[str]:
         data: list[str] = json.loads((self.models_dir / "standin-models.json").read_text())
         return data
 
     def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=5)
+        stop(self.proc, signal.SIGTERM, timeout=5)
 
 
 @pytest.fixture
 def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Server]:
     kwargs = getattr(request, "param", {})  # indirect parametrization: the stand-in's failure mode, models
     srv = Server(tmp_path / "server", **kwargs)
-    yield srv
-    srv.stop()
+    try:
+        yield srv
+    finally:
+        srv.stop()
 
 
 def write_config(tmp_path: Path, port: int, models: list[str]) -> Path:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import subprocess
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from ollama_sync.cli import run
 from ollama_sync.core.target import Machine
 from ollama_sync.errors import ConfigError
 from tests.fakes import FakeRunner, completed
+from tests.processes import CLI_WITH_CTRL_C, Lines, stop, wait_until
 
 SYSTEMD = '[service]\nbackend = "systemd"\nbinary = "/usr/bin/ollama"\n[ollama]\nport = 11434\n'
 
@@ -60,7 +62,7 @@ def test_launchd_watcher_names_the_declaration_source(tmp_path: Path, capsys: py
     doc = json.loads(capsys.readouterr().out)
     assert doc["name"] == "com.github.ollama.watch"
     assert doc["watch_paths"] == [str(cfg), str(decl)]
-    assert doc["command"][-4:] == ["--config", str(cfg), "watch", "--once"]
+    assert doc["command"] == "watch" and doc["runs"][-4:] == ["--config", str(cfg), "watch", "--once"]
 
 
 def test_supervisord_is_not_applicable(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -144,28 +146,48 @@ def test_once_cli_records(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 def test_debounced_changes_trigger_one_apply(tmp_path: Path) -> None:
     cfg = config(tmp_path)
     ctx = context(tmp_path, cfg)
-    applied: list[float] = []
+    applied: list[str] = []  # the port each apply saw in the file
     seen: list[set[str]] = []
+    armed = threading.Event()
 
     def fake_apply(c: Context) -> tuple[bool, bool, str]:
-        applied.append(time.monotonic())
+        applied.append(cfg.read_text().split("port = ")[1].strip())
         return True, True, "applied"
 
     worker = threading.Thread(target=watch_foreground, kwargs={
         "ctx": ctx, "batches": watchfiles_batches(300), "apply_once": fake_apply, "max_runs": 2,
-        "on_run": lambda record, changed: seen.append(changed)}, daemon=True)
+        "on_armed": lambda files: armed.set(), "on_run": lambda record, changed: seen.append(changed)},
+        daemon=True)
     worker.start()
-    time.sleep(0.5)  # the watcher is armed
+    assert armed.wait(timeout=10)
     for n in range(3):  # a burst of saves, closer together than the debounce
         cfg.write_text(SYSTEMD.replace("11434", str(11500 + n)))
-        time.sleep(0.05)
     (tmp_path / "unrelated.txt").write_text("not watched")
-    deadline = time.monotonic() + 10
-    while not applied and time.monotonic() < deadline:
-        time.sleep(0.02)
-    time.sleep(1.0)  # longer than the debounce: a second apply would have happened by now
-    assert len(applied) == 1
-    assert seen == [{str(cfg)}]
-    cfg.write_text(SYSTEMD)  # a later, separate change: a second apply
+    wait_until(lambda: len(applied) == 1, timeout=10, what="the first apply")
+    cfg.write_text(SYSTEMD)  # a later, separate change: the second (and last) apply
     worker.join(timeout=10)
-    assert not worker.is_alive() and len(applied) == 2
+    assert not worker.is_alive()
+    # One apply for the whole burst, with its last value; had the burst been split, the second apply
+    # would have come from it (max_runs=2) and never seen 11434.
+    assert applied == ["11502", "11434"]
+    assert seen == [{str(cfg)}, {str(cfg)}]
+
+
+def test_watching_is_printed_once_a_save_cannot_be_missed(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    root = tmp_path / "root"
+    watcher = subprocess.Popen([*CLI_WITH_CTRL_C, "--root", str(root), "--config", str(cfg), "watch",
+                                "--debounce", "50"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "OLLAMA_SYNC_STATE_DIR": str(tmp_path / "state")})
+    try:
+        assert watcher.stdout is not None and watcher.stderr is not None
+        out, err = Lines(watcher.stdout), Lines(watcher.stderr)
+        out.wait_for(lambda line: line.startswith(f"watching {cfg}"))
+        cfg.write_text(SYSTEMD.replace("11434", "11600"))  # straight after the line: no pause
+        out.wait_for(lambda line: "changed: " in line)
+        out.wait_for(lambda line: line.strip().startswith("ok: applied"))
+    finally:
+        rc = stop(watcher)
+    assert rc == 130
+    err.wait_for(lambda line: "stopped watching" in line, timeout=5)
+    assert 'Environment="OLLAMA_HOST=127.0.0.1:11600"' in next(root.rglob("ollama.service")).read_text()

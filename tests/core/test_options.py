@@ -103,7 +103,7 @@ def test_the_same_setting_under_two_names_is_an_error_at_the_second() -> None:
 
 
 @pytest.mark.parametrize(("body", "line", "message", "hint"), [
-    ('port = "eleven"\n', 2, "'port' must be a whole number, not text ('eleven')", "port = 4"),
+    ('port = "eleven"\n', 2, "'port' must be a whole number, not text (\"eleven\")", "port = 4"),
     ("flashAttention = 1\n", 2, "'flashAttention' must be a boolean (true or false), not a number (1)",
      "flashAttention = true"),
     ('origins = "*"\n', 2, "'origins' must be a list of strings", 'origins = ["…"]'),

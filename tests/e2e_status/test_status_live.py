@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -24,6 +25,7 @@ import pytest
 from ollama_sync.app.context import Context, GlobalOptions
 from ollama_sync.app.prepare import prepare
 from ollama_sync.cli import run
+from tests.processes import stop
 from tests.supervisor_harness import Supervisord, fake_ollama, free_port, supervisord  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.slow
@@ -121,10 +123,12 @@ def squatter() -> Iterator[tuple[subprocess.Popen[str], int]]:
     code = ("import socket, sys, time\ns = socket.socket()\ns.bind(('127.0.0.1', int(sys.argv[1])))\n"
             "s.listen()\nprint('ready', flush=True)\ntime.sleep(120)\n")
     proc = subprocess.Popen([sys.executable, "-c", code, str(port)], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-    yield proc, port
-    proc.kill()
-    proc.wait(timeout=10)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        yield proc, port
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
 
 
 def test_doctor_names_who_holds_the_port(supervisord: Supervisord, fake_ollama: Path, tmp_path: Path,  # noqa: F811
@@ -212,5 +216,4 @@ def test_doctor_names_a_second_ollama_server(supervisord: Supervisord, fake_olla
         finding = next(f for f in others if f"pid {second.pid}" in f["message"])
         assert finding["hint"] == f"kill {second.pid}" and finding["severity"] == "warning"
     finally:
-        second.terminate()
-        second.wait(timeout=10)
+        stop(second, signal.SIGTERM, timeout=10)

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from tests.e2e_supervisor.conftest import Setup
+from tests.processes import stop
 from tests.supervisor_harness import free_port
 
 pytestmark = pytest.mark.slow
@@ -193,7 +194,10 @@ def test_two_concurrent_applies(setup: Setup) -> None:
         assert "holds the lock" in impatient.stderr and f"pid {first.pid}" in impatient.stderr
         patient = setup.apply("--lock-timeout", "30")  # waits for the first, then finds nothing to do
     finally:
-        _, err = first.communicate(timeout=60)
+        try:
+            _, err = first.communicate(timeout=60)
+        finally:
+            stop(first, signal.SIGKILL, timeout=10)  # only if it is still running after the wait
     assert first.returncode == 0, err
     assert patient.returncode == 0 and "up to date" in patient.stdout, patient.stderr
     assert [g["result"] for g in setup.history()] == ["ok", "ok"]

@@ -84,3 +84,18 @@ def test_linux_host_memory_uses_the_gpus_free_memory(bin_dir: Path, monkeypatch:
     assert host.device is Device.GPU and len(host.gpus) == 2
     assert host.gpu_budget == (23940 + 24161) * MIB
     assert "CUDA0 NVIDIA GeForce RTX 4090" in host.gpu_name
+
+
+def test_memory_json_lists_the_probed_gpus(bin_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    import json  # noqa: PLC0415
+
+    from ollama_sync.cli import run  # noqa: PLC0415
+
+    _tool(bin_dir, "nvidia-smi", GPUS / "nvidia-smi-2gpus.csv")
+    monkeypatch.setattr("ollama_sync.system.gpus.SYSFS_DRM", tmp_path / "no-drm")
+    config = tmp_path / "ollama.toml"
+    config.write_text(f'[ollama]\nmodelsPath = "{tmp_path / "models"}"\nhost = "127.0.0.1"\nport = 1\n')
+    assert run(["--config", str(config), "--json", "memory"]) == 0
+    host = json.loads(capsys.readouterr().out)["host"]
+    assert [g["device"] for g in host["gpus"]] == ["CUDA0", "CUDA1"] and host["device"] == "gpu"

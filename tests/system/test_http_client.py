@@ -15,6 +15,7 @@ import pytest
 
 from ollama_sync.errors import Unreachable
 from ollama_sync.system.http_client import MAX_BODY, BadAnswer, Endpoint, NoAnswer, exchange, get_json
+from tests.system.raw_http import read_request
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -186,8 +187,7 @@ def test_exchange_over_a_unix_socket(tmp_path: Path) -> None:
     def serve() -> None:
         conn, _ = listener.accept()
         with conn:
-            request = conn.recv(65536)
-            body = request.partition(b"\r\n\r\n")[2]
+            body = read_request(conn).partition(b"\r\n\r\n")[2]
             conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/xml\r\n\r\n" + body[::-1])
 
     thread = threading.Thread(target=serve, daemon=True)

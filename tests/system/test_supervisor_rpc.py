@@ -14,6 +14,7 @@ from ollama_sync.errors import OllamaSyncError
 from ollama_sync.system.http_client import BadAnswer, Endpoint
 from ollama_sync.system.supervisor_conf import parse_conf
 from ollama_sync.system.supervisor_rpc import Fault, SupervisorRpc, decode_response, encode_call, endpoint
+from tests.system.raw_http import read_request
 
 
 @pytest.mark.parametrize("args", [(), ("ollama",), ("a<b&c>", True, 3, None), ("ünï",)])
@@ -64,7 +65,7 @@ def test_a_call_over_the_unix_socket_reads_a_malformed_answer_as_a_bad_answer(tm
     def serve() -> None:  # supervisord's medusa answers HTTP/1.1 with a Content-Length
         conn, _ = listener.accept()
         with conn:
-            seen.append(conn.recv(65536))
+            seen.append(read_request(conn))
             body = b"<methodResponse><params/></methodResponse>"
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: "
                          + str(len(body)).encode() + b"\r\n\r\n" + body)

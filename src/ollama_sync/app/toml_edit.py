@@ -14,7 +14,7 @@ import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
 from ollama_sync.core.findings import Location
-from ollama_sync.core.options import find_option
+from ollama_sync.core.options import find_option, show_value
 from ollama_sync.core.setkey import ADDRESS_KEYS, ENV_TABLE_NAMES, SettingKey, edit_address, env_string, split_address
 from ollama_sync.errors import ConfigError
 
@@ -99,7 +99,7 @@ def _current(table: Any, path: tuple[str, ...], file: str) -> str:
         container = container[part]
     value = _unwrap(container)
     if not isinstance(value, str):
-        raise ConfigError(f"{'.'.join(path)} must be a string, not {value!r}", location=Location(file))
+        raise ConfigError(f"{'.'.join(path)} must be a string, not {show_value(value)}", location=Location(file))
     return value
 
 

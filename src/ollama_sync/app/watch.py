@@ -75,11 +75,17 @@ def watched_files(ctx: Context) -> tuple[str, ...]:
     return tuple(dict.fromkeys(posixpath.abspath(p) for p in (config_path(ctx), *loaded.source_files)))
 
 
+# Sets of changed files; an empty set means "watching, nothing changed" (the first one: the watch is armed).
 Batches = Callable[[tuple[str, ...]], Iterable[set[str]]]
+IDLE_MS = 500  # how long watchfiles waits for a first change before it yields an empty set
 
 
 def watchfiles_batches(debounce_ms: int) -> Batches:
-    """Changed files, one set per quiet period of debounce_ms (watchfiles, on the files' folders)."""
+    """Changed files, one set per quiet period of debounce_ms (watchfiles, on the files' folders).
+
+    watchfiles sets up its OS watches before it waits for anything, so its first answer, an empty set after
+    IDLE_MS or the first changes, comes when no save can be missed any more.
+    """
 
     def batches(files: tuple[str, ...]) -> Iterator[set[str]]:
         import watchfiles  # noqa: PLC0415  # the Rust watcher loads only for `watch`
@@ -89,19 +95,30 @@ def watchfiles_batches(debounce_ms: int) -> Batches:
         # Folders, not files: editors replace files by renaming, which ends a watch on the old inode.
         for changes in watchfiles.watch(*folders, step=debounce_ms, debounce=max(4 * debounce_ms, 2000),
                                         watch_filter=lambda _change, path: path in wanted, recursive=False,
-                                        raise_interrupt=True):
+                                        raise_interrupt=True, rust_timeout=IDLE_MS, yield_on_timeout=True):
             yield {path for _change, path in changes}
 
     return batches
 
 
 def watch_foreground(ctx: Context, *, batches: Batches, on_run: Callable[[WatchRecord, set[str]], None],
+                     on_armed: Callable[[tuple[str, ...]], None] = lambda _files: None,
                      apply_once: ApplyOnce = apply_yes, max_runs: int | None = None) -> int:
-    """Apply once per batch of changes until interrupted (or max_runs); the watched set is re-read after each run."""
+    """Apply once per batch of changes until interrupted (or max_runs); the watched set is re-read after each run.
+
+    on_armed is told the files once their watch is in place (and again when the set changes): a save from
+    then on is seen.
+    """
     runs = 0
     files = watched_files(ctx)
     while True:
+        armed = False
         for changed in batches(files):
+            if not armed:
+                on_armed(files)
+                armed = True
+            if not changed:
+                continue
             record = run_once(ctx, trigger="foreground", apply_once=apply_once)
             on_run(record, changed)
             runs += 1

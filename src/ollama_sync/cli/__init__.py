@@ -90,6 +90,7 @@ def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit status (the in-process entry point tests use)."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    as_json = "--json" in args
     try:
         result: Any = cli.main(args=args, prog_name="ollama-sync", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -99,23 +100,42 @@ def run(argv: list[str] | None = None) -> int:
         return 130
     except click.ClickException as exc:
         exc.show()
+        if as_json:
+            _json_error(args, exc.format_message(), None)
         return 2 if isinstance(exc, click.UsageError) else exc.exit_code
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         return 130
     except Exception as exc:
-        return _report(exc, debug)
+        return _report(exc, debug, args if as_json else None)
     return result if isinstance(result, int) else 0
 
 
-def _report(exc: Exception, debug: bool) -> int:
-
+def _report(exc: Exception, debug: bool, json_args: list[str] | None) -> int:
     if debug:
         import traceback  # noqa: PLC0415  # 1 ms: only with --debug
 
         traceback.print_exception(exc)
     if isinstance(exc, OllamaSyncError):
         click.echo(f"error: {exc.render()}", err=True)
+        if json_args is not None:
+            _json_error(json_args, exc.message, exc)
         return exc.exit_code
-    click.echo(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
+    message = f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
+    click.echo(message, err=True)
+    if json_args is not None:
+        _json_error(json_args, message, None)
     return 3
+
+
+def _json_error(args: list[str], message: str, exc: OllamaSyncError | None) -> None:
+    """The error as the --json document on stdout (cli/output.ErrorDocument)."""
+    from ollama_sync.cli.output import emit_error  # noqa: PLC0415  # only for errors under --json
+    from ollama_sync.errors import ConfigError  # noqa: PLC0415
+
+    location = exc.location if isinstance(exc, ConfigError) else None
+    if location is not None:
+        message = message.removeprefix(f"{location}: ")
+    command = next((arg for arg in args if arg in COMMANDS), None)
+    emit_error(command, {"message": message, "hint": exc.hint if exc is not None else None,
+                         "file": location.file if location else None, "line": location.line if location else None})

@@ -24,7 +24,7 @@ def command(ctx: Context) -> int:
 
 
 def _json(result: History) -> dict[str, object]:
-    return {"state_dir": result.state_dir, "current": result.current,
+    return {"ok": True, "state_dir": result.state_dir, "current": result.current,
             "generations": [g.to_json() | {"current": g.number == result.current} for g in result.generations]}
 
 

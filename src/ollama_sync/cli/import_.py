@@ -37,8 +37,9 @@ def command(ctx: Context, *, source: str | None, dropins: tuple[str, ...], live:
                             force=force)
     result = import_service(ctx, request)
     if ctx.options.json:
-        emit_json("import", {"source": result.source, "format": fmt, "output": result.output,
-                             "text": result.text, "findings": [f.to_json() for f in result.findings]})
+        emit_json("import", {"ok": not has_errors(result.findings), "source": result.source, "format": fmt,
+                             "output": result.output, "text": result.text,
+                             "findings": [f.to_json() for f in result.findings]})
     else:
         if result.output is None:
             click.echo(result.text, nl=False)

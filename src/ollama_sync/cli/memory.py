@@ -172,7 +172,9 @@ def _json(report: MemoryReport) -> dict[str, object]:
         "ollama_version": None if report.version is None else str(report.version),
         "models_path": report.models_dir,
         "host": {"ram_total": host.total, "ram_available": host.available, "device": host.device.value,
-                 "gpu_budget": host.gpu_budget, "gpu_source": host.gpu_source},
+                 "gpu_budget": host.gpu_budget, "gpu_source": host.gpu_source,
+                 "gpus": [{"device": g.device, "name": g.name, "total": g.total, "free": g.free, "source": g.source}
+                          for g in host.gpus]},
         "models": [_row_json(r) for r in report.rows],
         "loaded_together": None if report.together is None else dict(zip(("models", "total", "fits"),
                                                                           report.together, strict=True)),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from typing import Any, Final, Literal, TypedDict
 
 import click
 
@@ -15,11 +15,39 @@ _COLOURS: Final = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.I
 
 
 def emit_json(command: str, payload: Mapping[str, Any]) -> None:
-    """Print one JSON document: {"version": 1, "command": …, …payload}."""
+    """Print one JSON document: {"version": 1, "command": …, …payload} (shapes: cli/json_shapes.py)."""
+    if "version" in payload or "command" in payload:  # the envelope's keys: a payload must not hide them
+        raise ValueError(f"the {command} payload uses an envelope key: {sorted(payload)}")
     doc = {"version": JSON_SCHEMA_VERSION, "command": command, **payload}
     import json  # noqa: PLC0415  # only --json output needs it
 
     click.echo(json.dumps(doc, indent=2, sort_keys=False, default=str))
+
+
+class ErrorDetail(TypedDict):
+    """What went wrong, as the text output says it: the message, the fix, and where (file and line, if known)."""
+
+    message: str
+    hint: str | None
+    file: str | None
+    line: int | None
+
+
+class ErrorDocument(TypedDict):
+    """The --json document of a command that failed with an error (exit 1, 2 or 3; README "Exit codes")."""
+
+    version: int
+    command: str | None
+    ok: Literal[False]
+    error: ErrorDetail
+
+
+def emit_error(command: str | None, error: ErrorDetail) -> None:
+    """Print the error document on stdout: under --json, errors are JSON too."""
+    doc: ErrorDocument = {"version": JSON_SCHEMA_VERSION, "command": command, "ok": False, "error": error}
+    import json  # noqa: PLC0415  # only --json output needs it
+
+    click.echo(json.dumps(doc, indent=2))
 
 
 def format_finding(finding: Finding) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ollama_sync.app.context import Context
-from ollama_sync.app.watch import run_once, watch_foreground, watched_files, watchfiles_batches
+from ollama_sync.app.watch import run_once, watch_foreground, watchfiles_batches
 from ollama_sync.app.watch_log import WatchRecord
 from ollama_sync.cli.output import emit_json
 from ollama_sync.errors import UsageError
@@ -42,9 +42,11 @@ def _service(ctx: Context, action: str) -> int:
     watcher = result.watcher
     if ctx.options.json:
 
-        emit_json("watch", {"action": result.action, "backend": watcher.backend.value, "name": watcher.name,
-                            "files": list(watcher.files), "watch_paths": list(watcher.watch_paths),
-                            "command": list(watcher.command), "note": result.note or None})
+        # the watcher's own command line is "runs": "command" is the envelope's (the name of this command)
+        emit_json("watch", {"ok": True, "action": result.action, "backend": watcher.backend.value,
+                            "name": watcher.name, "files": list(watcher.files),
+                            "watch_paths": list(watcher.watch_paths), "runs": list(watcher.command),
+                            "note": result.note or None})
         return 0
     click.echo(f"watcher {watcher.name}: {result.action}")
     if action == "install":
@@ -58,10 +60,11 @@ def _service(ctx: Context, action: str) -> int:
 def _foreground(ctx: Context, debounce: int) -> int:
     if ctx.options.json:
         raise UsageError("--json is not available for the foreground watch", hint="use `watch --once --json`")
-    files = watched_files(ctx)
-    click.echo("watching " + ", ".join(files) + f" (debounce {debounce} ms); Ctrl-C stops")
+    def armed(files: tuple[str, ...]) -> None:  # only now: a save before the watch is in place would be lost
+        click.echo("watching " + ", ".join(files) + f" (debounce {debounce} ms); Ctrl-C stops")
+
     try:
-        watch_foreground(ctx, batches=watchfiles_batches(debounce), on_run=_announce)
+        watch_foreground(ctx, batches=watchfiles_batches(debounce), on_run=_announce, on_armed=armed)
     except KeyboardInterrupt:
         click.echo("stopped watching", err=True)
         return 130
@@ -76,6 +79,6 @@ def _announce(record: WatchRecord, changed: set[str]) -> None:
 def _show(ctx: Context, record: WatchRecord) -> None:
     if ctx.options.json:
 
-        emit_json("watch", {"action": "once", "record": record.to_json()})
+        emit_json("watch", {"ok": record.ok, "action": "once", "record": record.to_json()})
     else:
         click.echo(f"{'ok' if record.ok else 'FAILED'}: {record.message}")

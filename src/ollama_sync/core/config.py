@@ -9,7 +9,7 @@ from typing import Final, TypeVar
 
 from ollama_sync.core.findings import Location
 from ollama_sync.core.nix.flavor import Flavor
-from ollama_sync.core.options import SourceValue
+from ollama_sync.core.options import SourceValue, show_value
 from ollama_sync.core.settings import Backend, Scope, ServiceOptions, UnitMode
 from ollama_sync.core.tomlread import parse_toml
 from ollama_sync.errors import ConfigError
@@ -124,7 +124,7 @@ def _enum(cls: type[E], item: SourceValue | None, name: str, default: E) -> E:
         return cls(str(item.value))
     except ValueError:
         allowed = ", ".join(m.value for m in cls)
-        raise ConfigError(f"{name!r} must be one of {allowed}, not {item.value!r}",
+        raise ConfigError(f"{name!r} must be one of {allowed}, not {show_value(item.value)}",
                           location=item.location, hint=f'{name} = "{next(iter(cls)).value}"') from None
 
 

@@ -78,13 +78,13 @@ OPTIONS: Final[tuple[Option, ...]] = (
 )
 
 # Options of the Nix modules that name a build (a derivation): neither reader can (or needs to) evaluate them.
-BUILD_ONLY_NIX_OPTIONS: Final = frozenset({"package", "configFile"})
+BUILD_ONLY_NIX_OPTIONS: Final = frozenset({"package", "configFile", "checkedService"})
 # Options a custom-flavored set may carry that configure Nix or the service, not the server's settings
 # (the services.ollama modules' own options are read by core/nix/flavor.py with their meaning).
 IGNORED_NIX_OPTIONS: Final = BUILD_ONLY_NIX_OPTIONS | frozenset(
     {"acceleration", "openFirewall", "user", "group", "sandbox", "writablePaths", "syncModels", "stateDir",
      # this project's own modules (nix/options.nix): how the service runs comes from the config's [service]
-     "service", "applyOnActivation", "verifyOnActivation", "failOnVerifyError"}
+     "service", "verifyOnActivation", "failOnVerifyError", "configPath"}
 )
 
 
@@ -177,9 +177,44 @@ _TYPE_TEXT: Final = {"str": "text", "int": "a number", "float": "a number", "boo
                      "dict": "a table"}
 
 
+def show_value(value: object, depth: int = 0) -> str:
+    """A value as the user wrote it (TOML/Nix-like: "text", 4, true, [ … ], { k = v }), never a Python repr."""
+    if depth > 3:
+        return "…"
+    match value:
+        case None:
+            return "nothing"
+        case bool():
+            return "true" if value else "false"
+        case str():
+            import json  # noqa: PLC0415  # only for error messages
+
+            text = json.dumps(value, ensure_ascii=False)
+            return text if len(text) <= 60 else text[:57] + "…\""
+        case int() | float():
+            return str(value)
+        case list() | tuple():
+            return "[" + ", ".join(show_value(v, depth + 1) for v in list(value)[:5]) + \
+                (", …]" if len(value) > 5 else "]")
+        case dict():
+            items = [f"{k} = {show_value(v, depth + 1)}" for k, v in list(value.items())[:5]]
+            return "{ " + ", ".join(items) + (", … }" if len(value) > 5 else " }")
+    isoformat = getattr(value, "isoformat", None)  # TOML dates and times
+    return str(isoformat()) if callable(isoformat) else type(value).__name__
+
+
+def _type_name(value: object) -> str:
+    if value is None:
+        return "nothing"
+    if hasattr(value, "isoformat"):
+        return "a date or time"
+    return _TYPE_TEXT.get(type(value).__name__, type(value).__name__)
+
+
 def _type_error(name: str, kind: Kind, value: object, loc: Location, example: str) -> ConfigError:
-    got = "nothing" if value is None else _TYPE_TEXT.get(type(value).__name__, type(value).__name__)
-    return ConfigError(f"{name!r} must be {_KIND_TEXT[kind]}, not {got} ({value!r})", location=loc,
+    got = _type_name(value)
+    shown = "" if value is None else f" ({show_value(value)})"
+    return ConfigError(f"{name!r} must be {_KIND_TEXT[kind]}, not {got}{shown}", location=loc,
                        hint=f"for example: {name} = {example}")
 
 
@@ -226,7 +261,7 @@ def _coerce_env(name: str, item: SourceValue, loc: Location,
         value = _plain(sv.value)
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise ConfigError(
-                f"environment variable {var} must be a string, not {type(value).__name__} ({value!r})",
+                f"environment variable {var} must be a string, not {_type_name(value)} ({show_value(value)})",
                 location=var_loc, hint=f'quote it: {var} = "{_suggest_string(value)}"')
         env[var] = value if isinstance(value, str) else str(value)
         locations.append((f"environment.{var}", var_loc))

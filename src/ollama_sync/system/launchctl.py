@@ -22,7 +22,7 @@ from collections.abc import Callable
 from ollama_sync.core.observation import RunState, ServiceState
 from ollama_sync.core.settings import Backend, Scope
 from ollama_sync.core.target import Machine, Target
-from ollama_sync.errors import OllamaSyncError
+from ollama_sync.errors import OllamaSyncError, Unsupported
 from ollama_sync.system.files import Files
 from ollama_sync.system.launchctl_errors import Outcome, classify, failure
 from ollama_sync.system.launchctl_parse import parse_print, parse_print_disabled, service_state
@@ -226,7 +226,16 @@ class LaunchdManager:
     # -- plumbing --------------------------------------------------------------------------------
 
     def _launchctl(self, *args: str) -> Completed:
-        return self._runner.run([LAUNCHCTL, *args], ok_codes=None)
+        try:
+            return self._runner.run([LAUNCHCTL, *args], ok_codes=None)
+        except Unsupported:
+            if self._machine.system == "Darwin":
+                raise
+            raise Unsupported(f"the declaration targets launchd, the macOS service manager, and this machine "
+                              f"({self._machine.system}) has no launchd",
+                              hint='pick the service manager this machine has: backend = "systemd" (or '
+                                   '"supervisord") under [service] in the config, or --backend systemd; '
+                                   "`ollama-sync render --backend systemd` shows the unit") from None
 
     def _pacer(self) -> Pacer:
         return Pacer(self._sleep, self._clock, self.max_wait)

@@ -15,6 +15,12 @@ def read_machine(environ: Mapping[str, str] | None = None) -> Machine:
     home = env.get("HOME") or os.path.expanduser("~")
     system = os.uname().sysname  # "Darwin" or "Linux"; platform.system() costs an import
     state = env.get("OLLAMA_SYNC_STATE_DIR") or default_state_dir(system, home, env)
+    if not os.path.isabs(state):
+        from ollama_sync.errors import UsageError  # noqa: PLC0415  # only for this mistake
+
+        source = "OLLAMA_SYNC_STATE_DIR" if env.get("OLLAMA_SYNC_STATE_DIR") else "XDG_STATE_HOME or HOME"
+        raise UsageError(f"the state directory {state} is a relative path (from {source})",
+                         hint="set it to an absolute path, e.g. OLLAMA_SYNC_STATE_DIR=$HOME/.local/state/ollama-sync")
     return Machine(system=system, home=home, uid=os.getuid(), user=_user(), state_dir=state)
 
 

@@ -77,9 +77,9 @@ MODULES: Final = {Flavor.NIXOS: NIXOS, Flavor.HOME_MANAGER: HOME_MANAGER, Flavor
 
 # Options of this project's modules (nix/options.nix), for flavor = "ollama-sync".
 OLLAMA_SYNC_OPTIONS: Final = frozenset({
-    "enable", "package", "host", "port", "modelsPath", "flashAttention", "kvCacheType", "contextLength",
-    "numParallel", "keepAlive", "maxLoadedModels", "origins", "extraEnvironment", "models", "service",
-    "verifyOnActivation", "failOnVerifyError", "user", "configFile", "applyOnActivation"})
+    "enable", "package", "host", "port", "modelsPath", "flashAttention", "kvCacheType", "extraEnvironment",
+    "models", "service", "verifyOnActivation", "failOnVerifyError", "user", "configFile", "configPath",
+    "checkedService"})
 
 DEFAULT_HOME: Final = "/var/lib/ollama"
 DEFAULT_HOST: Final = "127.0.0.1"

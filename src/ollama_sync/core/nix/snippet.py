@@ -50,8 +50,8 @@ def render_nix_module(imported: Imported, comment: str) -> str:
         lines += [f"      {nix_name(k)} = {nix_string(v)};" for k, v in imported.environment]
         lines.append("    };")
     service = imported.service
-    entries = [("label", service.label), ("binary", service.binary),
-               ("backend", service.backend.value if service.backend else None), ("logPath", service.log_path)]
+    # No backend: the modules install through the platform's own mechanism (launchd on macOS, systemd on Linux).
+    entries = [("label", service.label), ("binary", service.binary), ("logPath", service.log_path)]
     lines.append("    service = {")
     lines += [f"      {name} = {nix_string(value)};" for name, value in entries if value is not None]
     lines += ["    };", "  };", "}"]
