@@ -96,9 +96,10 @@ def test_set_through_a_symlink_edits_the_target(tmp_path: Path) -> None:
     real.write_text(SERVICE + "[ollama]\nport = 11434\n")
     link = tmp_path / "config.toml"
     link.symlink_to(real)
-    assert _cli(tmp_path, link, "set", "port", "11435") == 0
+    # without --root: under --root, set edits a copy inside the root (tests/cli/test_messages.py)
+    assert run(["--config", str(link), "set", "port", "11435"]) == 0
     assert link.is_symlink() and tomllib.loads(real.read_text())["ollama"]["port"] == 11435
-    assert _cli(tmp_path, link, "unset", "port") == 0
+    assert run(["--config", str(link), "unset", "port"]) == 0
     assert link.is_symlink() and "port" not in tomllib.loads(real.read_text())["ollama"]
 
 
@@ -125,5 +126,6 @@ def test_concurrent_set_processes_lose_no_edit(tmp_path: Path) -> None:
             p.kill()
             p.wait()
     assert [p.returncode for p in procs] == [0] * writers, errors
-    env = tomllib.loads(config.read_text())["ollama"]["environment"]
+    edited = tmp_path / "root" / str(config).lstrip("/")  # under --root, set edits a copy inside the root
+    env = tomllib.loads(edited.read_text())["ollama"]["environment"]
     assert env == {f"OLLAMA_TEST_{i}": str(i) for i in range(writers)}

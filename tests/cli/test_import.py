@@ -195,6 +195,22 @@ def test_nix_module_reads_back_through_the_static_reader(tmp_path: Path, capsys:
     assert rendered["EnvironmentVariables"] == plist_env(IMPORT / "com.github.ollama.plist")
 
 
+def test_homebrew_env_file_is_merged_over_the_plist(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Homebrew ≥ 6.0.15 adds ~/.homebrew/services/ollama.env to `brew services` on every start."""
+    root = tmp_path / "root"
+    home = root / str(Path.home()).lstrip("/")
+    (home / "Library/LaunchAgents").mkdir(parents=True)
+    shutil.copy(IMPORT / "homebrew.mxcl.ollama.plist", home / "Library/LaunchAgents")
+    (home / ".homebrew/services").mkdir(parents=True)
+    (home / ".homebrew/services/ollama.env").write_text(
+        "# set by me\nexport OLLAMA_KV_CACHE_TYPE=f16\nOLLAMA_ORIGINS='https://app.example'\nnot a line\n")
+    assert run(["--root", str(root), "import"]) == 0
+    captured = capsys.readouterr()
+    assert 'kv_cache_type = "f16"' in captured.out  # the env file wins over the plist's q8_0
+    assert "https://app.example" in captured.out
+    assert "merged 2 variable(s) from" in captured.err and "ollama.env:4: not a KEY=VALUE line" in captured.err
+
+
 def test_an_imported_declaration_with_a_secret_is_written_0600(tmp_path: Path,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     unit = tmp_path / "ollama.service"

@@ -37,3 +37,23 @@ def test_a_relative_state_directory_is_reported_as_such(tmp_path: Path, monkeypa
     err = capsys.readouterr().err
     assert err.startswith("error: the state directory rel/state is a relative path (from OLLAMA_SYNC_STATE_DIR)")
     assert "log_path" not in err
+
+
+def test_set_under_root_edits_a_copy_inside_the_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """`--root` is a sandbox: `set` must not edit the real declaration; later commands read the copy."""
+    monkeypatch.setenv("OLLAMA_SYNC_STATE_DIR", str(tmp_path / "state"))
+    config = tmp_path / "config.toml"
+    original = '[service]\nbackend = "supervisord"\nbinary = "/usr/bin/ollama"\n\n[ollama]\nport = 11500\n'
+    config.write_text(original)
+    root = tmp_path / "root"
+    assert run(["--root", str(root), "--config", str(config), "set", "num_parallel", "3"]) == 0
+    out = capsys.readouterr().out
+    assert config.read_text() == original  # the real file is untouched
+    copy = root / str(config).lstrip("/")
+    assert "num_parallel = 3" in copy.read_text()
+    assert f"→ {root}/" in out  # the plan shown after the edit names the real path, inside the root
+    assert run(["--root", str(root), "--config", str(config), "--json", "plan"]) == 0
+    assert 'OLLAMA_NUM_PARALLEL=\\"3\\"' in capsys.readouterr().out  # the copy is what --root reads
+    assert run(["--config", str(config), "--json", "render"]) == 0
+    assert "OLLAMA_NUM_PARALLEL" not in capsys.readouterr().out  # without --root: the real, unedited file

@@ -168,7 +168,8 @@ def test_backoff_doubles_and_is_bounded() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("server", [{"models": ("llama3.1:8b", "old:latest", "older:7b")}], indirect=True)
+@pytest.mark.parametrize("server", [{"models": ("llama3.1:8b", "old:latest", "older:7b", "gpt-oss:120b-cloud",
+                                                 "qwen3:8b-mlx")}], indirect=True)
 def test_prune_after_confirmation(server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = write_config(tmp_path, server.port, ["llama3.1:8b"])
     asked: list[tuple[str, ...]] = []
@@ -179,13 +180,16 @@ def test_prune_after_confirmation(server: Server, tmp_path: Path, capsys: pytest
 
     declined = SyncOptions(prune=True, confirm=decline)
     result = sync_models(context(config), load(context(config)), options=declined)
-    assert asked == [("old:latest", "older:7b")] and result.removed == ()
-    assert len(server.installed()) == 3
+    assert asked == [("old:latest", "older:7b")] and result.removed == ()  # cloud and MLX models never offered
+    assert result.diff.kept == ("gpt-oss:120b-cloud", "qwen3:8b-mlx")
+    assert len(server.installed()) == 5
     assert run(["--config", str(config), "models", "sync", "--prune"]) == 2  # no terminal, no --yes
     assert "needs confirmation" in capsys.readouterr().err
     assert run(["--config", str(config), "models", "sync", "--prune", "--yes"]) == 0
-    assert server.installed() == ["llama3.1:8b"]
-    assert "1 present, 0 pulled, 0 failed, 2 removed" in capsys.readouterr().out
+    assert server.installed() == ["gpt-oss:120b-cloud", "llama3.1:8b", "qwen3:8b-mlx"]
+    out, err = capsys.readouterr()
+    assert "1 present, 0 pulled, 0 failed, 2 removed" in out
+    assert "cloud and safetensors/MLX models (never pruned): gpt-oss:120b-cloud, qwen3:8b-mlx" in err
 
 
 def test_prune_with_nothing_declared_is_refused(tmp_path: Path) -> None:

@@ -31,6 +31,11 @@ def cli(config: Path, *args: str) -> int:
     return run(["--root", str(config.parent / "root"), "--config", str(config), *args])
 
 
+def in_root(path: Path) -> Path:
+    """Where `set --root <tmp>/root` writes path: a copy inside the root (the real file stays as it was)."""
+    return path.parent / "root" / str(path).lstrip("/")
+
+
 @pytest.mark.usefixtures("nix_env")
 def test_set_edits_the_nix_file_in_place_and_shows_the_plan(nix_setup: Path,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
@@ -38,7 +43,8 @@ def test_set_edits_the_nix_file_in_place_and_shows_the_plan(nix_setup: Path,
     before = nix_file.read_text()
     assert cli(nix_setup, "set", "num_parallel", "8") == 0
     out = capsys.readouterr().out
-    assert nix_file.read_text() == before.replace('OLLAMA_NUM_PARALLEL = "4";', 'OLLAMA_NUM_PARALLEL = "8";')
+    assert in_root(nix_file).read_text() == before.replace('OLLAMA_NUM_PARALLEL = "4";', 'OLLAMA_NUM_PARALLEL = "8";')
+    assert nix_file.read_text() == before
     assert f'changed {nix_file}: extraEnvironment.OLLAMA_NUM_PARALLEL = "8" (was "4")' in out
     assert "launchd service 'com.github.ollama'" in out and "<string>8</string>" in out
 
@@ -52,7 +58,7 @@ def test_set_refuses_an_expression_without_force(nix_setup: Path, capsys: pytest
     assert "port is `11000 + 434`" in err and "--force" in err
     assert nix_file.read_text() == before
     assert cli(nix_setup, "set", "--force", "port", "11435") == 0
-    assert nix_file.read_text() == before.replace("11000 + 434", "11435")
+    assert in_root(nix_file).read_text() == before.replace("11000 + 434", "11435")
 
 
 def test_dry_run_writes_nothing(nix_setup: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -67,7 +73,7 @@ def test_dry_run_writes_nothing(nix_setup: Path, capsys: pytest.CaptureFixture[s
 def test_unset_and_unset_again(nix_setup: Path, capsys: pytest.CaptureFixture[str]) -> None:
     nix_file = nix_setup.parent / "reference-setup.nix"
     assert cli(nix_setup, "unset", "environment.OLLAMA_NUM_CTX") == 0
-    assert "OLLAMA_NUM_CTX" not in nix_file.read_text()
+    assert "OLLAMA_NUM_CTX" not in in_root(nix_file).read_text()
     capsys.readouterr()
     assert cli(nix_setup, "unset", "environment.OLLAMA_NUM_CTX") == 0
     assert "is not declared" in capsys.readouterr().out
@@ -91,12 +97,13 @@ def test_set_in_inline_toml_keeps_comments_and_uses_the_files_names(tmp_path: Pa
     shutil.copy(EXAMPLES / "reference-setup.toml", config)
     before = config.read_text()
     assert cli(config, "set", "num_parallel", "8") == 0
-    assert config.read_text() == before.replace('OLLAMA_NUM_PARALLEL = "4" ', 'OLLAMA_NUM_PARALLEL = "8" ')
+    assert in_root(config).read_text() == before.replace('OLLAMA_NUM_PARALLEL = "4" ', 'OLLAMA_NUM_PARALLEL = "8" ')
     assert cli(config, "set", "context_length", "16384") == 0
-    assert "kvCacheType = \"q8_0\"                # Memory efficiency" in config.read_text()
-    assert "contextLength = 16384\n" in config.read_text()
+    assert "kvCacheType = \"q8_0\"                # Memory efficiency" in in_root(config).read_text()
+    assert "contextLength = 16384\n" in in_root(config).read_text()
     assert cli(config, "unset", "flash_attention") == 0
-    assert "flashAttention" not in config.read_text()
+    assert "flashAttention" not in in_root(config).read_text()
+    assert config.read_text() == before
 
 
 def test_set_in_a_toml_source_with_snake_case_names(tmp_path: Path) -> None:
@@ -105,8 +112,8 @@ def test_set_in_a_toml_source_with_snake_case_names(tmp_path: Path) -> None:
     decl.write_text("[ollama]\nport = 11434  # default\n")
     assert cli(tmp_path / "config.toml", "set", "kv_cache_type", "q8_0") == 0
     assert cli(tmp_path / "config.toml", "set", "environment.OLLAMA_DEBUG", "1") == 0
-    assert decl.read_text() == ('[ollama]\nport = 11434  # default\nkv_cache_type = "q8_0"\n\n'
-                                '[ollama.environment]\nOLLAMA_DEBUG = "1"\n')
+    assert in_root(decl).read_text() == ('[ollama]\nport = 11434  # default\nkv_cache_type = "q8_0"\n\n'
+                                         '[ollama.environment]\nOLLAMA_DEBUG = "1"\n')
 
 
 def test_syntax_error_in_the_nix_file_is_exit_2_with_a_caret(nix_setup: Path,

@@ -15,7 +15,7 @@ def test_entries_are_unique_and_well_formed() -> None:
     names = [var.name for var in CATALOG]
     assert len(names) == len(set(names))
     for var in CATALOG:
-        assert re.fullmatch(r"[A-Z][A-Z0-9_]*", var.name), var.name
+        assert re.fullmatch(r"[A-Z][A-Z0-9_]*|(?:http|https|no)_proxy", var.name), var.name
         assert var.doc, var.name
         assert var.removed is None or var.since < var.removed, var.name
         assert all(a < b for (a, _), (b, _) in zip(var.history, var.history[1:], strict=False)), var.name
@@ -106,3 +106,19 @@ def test_kv_cache_types_by_era(version: str, accepted: set[str], rejected: set[s
     types = set(kv_cache_types(v(version)))
     assert accepted <= types
     assert not rejected & types
+
+
+def test_catalog_rechecked_against_the_source() -> None:
+    """Facts re-read from ollama/ollama tags (git grep per tag): issue #10 item 7."""
+    for name in ("http_proxy", "https_proxy", "no_proxy"):  # envconfig AsMap, non-Windows, from v0.3.11
+        var = catalog.lookup(name)
+        assert var is not None and var.since == v("0.3.11") and var.is_read_by(v("0.3.11"))
+        assert not var.is_read_by(v("0.3.10"))
+    dsh = catalog.lookup("OLLAMA_LAUNCH_DSH_API_KEY")  # cmd/launch/deepseek_harness.go, from v0.32.11
+    assert dsh is not None and dsh.reader is catalog.Reader.CLIENT and dsh.since == v("0.32.11")
+    bash = catalog.lookup("OLLAMA_AGENT_DISABLE_BASH")  # x/tools/registry.go, gone in v0.31.2
+    assert bash is not None and bash.removed == v("0.31.2")
+    experiment = catalog.lookup("OLLAMA_EXPERIMENT")  # server/routes.go: os.Getenv, not envconfig.Var
+    assert experiment is not None and experiment.raw
+    no_cloud = catalog.lookup("OLLAMA_NO_CLOUD")
+    assert no_cloud is not None and "server.json" in no_cloud.doc

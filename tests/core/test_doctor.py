@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from ollama_sync.core.doctor.diagnose import DoctorFacts, LogNote, diagnose
+from ollama_sync.core.doctor.exposure import HolderFacts, identify_holder
 from ollama_sync.core.drift import drift_table
 from ollama_sync.core.environment import render_environment
 from ollama_sync.core.file_env import FileEnv
@@ -75,6 +76,9 @@ CASES: list[tuple[str, dict[str, Any], Severity, str]] = [
     ("other-launchd-job", {"other_jobs": (ManagerJob("homebrew.mxcl.ollama", None, 78),)}, Severity.WARNING,
      "brew services stop ollama"),
     ("homebrew-service", {"homebrew_plist": "/Users/alice/Library/LaunchAgents/homebrew.mxcl.ollama.plist"},
+     Severity.WARNING, "brew services stop ollama"),
+    ("homebrew-env-file", {"homebrew_env": ("/Users/alice/.homebrew/services/ollama.env", ("OLLAMA_HOST",)),
+                           "homebrew_plist": "/Users/alice/Library/LaunchAgents/homebrew.mxcl.ollama.plist"},
      Severity.WARNING, "brew services stop ollama"),
     ("installer-unit", {"installer_unit": "/etc/systemd/system/ollama.service"}, Severity.WARNING,
      "sudo systemctl disable --now ollama"),
@@ -202,3 +206,32 @@ def test_address_not_available_names_tailscale_when_the_host_is_a_tailscale_addr
     assert "tailscale ip -4" in fix
     systemd = codes(replace(facts, target=replace(TARGET, backend=Backend.SYSTEMD)))
     assert "systemd's Restart=on-failure" in systemd["log-address-not-available"][2]
+
+
+@pytest.mark.parametrize(("listener", "facts", "what", "fix"), [
+    (Listener(921, "/Applications/Ollama.app/Contents/Resources/ollama serve", "127.0.0.1:11434"),
+     HolderFacts((OllamaProcess(921, 853, "…", ServerKind.DESKTOP_APP),)),
+     "the Ollama desktop app's server (Ollama.app)", "osascript -e 'tell app \"Ollama\" to quit'"),
+    (Listener(77, "/opt/homebrew/opt/ollama/bin/ollama serve", "*:11434"),
+     HolderFacts(jobs=(ManagerJob("homebrew.mxcl.ollama", 77, None),)),
+     "Homebrew's service homebrew.mxcl.ollama (brew services)", "brew services stop ollama"),
+    (Listener(88, "/usr/local/bin/ollama serve", "*:11434"),
+     HolderFacts((OllamaProcess(88, 1, "/usr/local/bin/ollama serve", ServerKind.OTHER),),
+                 installer_unit="/etc/systemd/system/ollama.service"),
+     "Ollama's installer unit (/etc/systemd/system/ollama.service)", "sudo systemctl disable --now ollama"),
+    (Listener(99, "ollama serve", "127.0.0.1:11434"),
+     HolderFacts(ours_elsewhere=((99, "com.github.ollama.old", "launchctl bootout gui/501/com.github.ollama.old"),)),
+     "another service managed by ollama-sync (com.github.ollama.old)",
+     "launchctl bootout gui/501/com.github.ollama.old"),
+    (Listener(55, "node server.js", "*:11434"), HolderFacts(jobs=(ManagerJob("com.example.web", 55, None),), uid=501),
+     "the launchd job com.example.web", "launchctl bootout gui/501/com.example.web"),
+    (Listener(66, "python3 -m http.server 11434", "*:11434"), HolderFacts(),
+     "a program that is not an Ollama server", "kill 66, or move the service: ollama-sync set port 11436"),
+    (Listener(None, "", "*:11434"), HolderFacts(),
+     "a process of another user (its pid is hidden)", "sudo lsof -nP -iTCP:11434 -sTCP:LISTEN"),
+])
+def test_identify_holder(listener: Listener, facts: HolderFacts, what: str, fix: str) -> None:
+    """Who holds the port, named the way doctor names it, with the command that frees it (never port 11435)."""
+    holder = identify_holder(listener, 11434, facts)
+    assert holder.what == what and holder.fix.startswith(fix)
+    assert "ollama-sync set port 11436" in holder.fix or holder.fix == fix

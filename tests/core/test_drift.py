@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ollama_sync.core.drift import Mark, all_in_sync, drift_table, setting_key, unread
+from ollama_sync.core.drift import Mark, all_in_sync, drift_lines, drift_table, setting_key, unread
 from ollama_sync.core.environment import render_environment
 from ollama_sync.core.observation import ServerConfig
 from ollama_sync.core.settings import Declaration, OllamaSettings
@@ -71,3 +71,12 @@ def test_non_ollama_variable_is_not_reported_by_the_server() -> None:
     assert all_in_sync(rows)
     assert setting_key(decl, "LANG") == "environment.LANG"
     assert rows[0].to_json()["server"] == {"value": "http://proxy:3128", "mark": "in-sync"}
+
+
+def test_no_cloud_drift_names_the_app_settings_file() -> None:
+    decl = Declaration(OllamaSettings(environment=(("OLLAMA_NO_CLOUD", "0"),)))
+    env = {"OLLAMA_NO_CLOUD": "0"}
+    server = ServerConfig((("OLLAMA_NO_CLOUD", "true"),))
+    lines = drift_lines(drift_table(decl, env, env, env, server))
+    assert len(lines) == 1 and lines[0].startswith("OLLAMA_NO_CLOUD: declared '0', the server has 'true'")
+    assert "~/.ollama/server.json" in lines[0]

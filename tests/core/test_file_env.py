@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from supervisor.datatypes import dict_of_key_value_pairs
 
-from ollama_sync.core.file_env import program_env, read_file_env
+from ollama_sync.core.file_env import parse_env_file, program_env, read_file_env
 from ollama_sync.core.render.launchd import render_plist
 from ollama_sync.core.render.supervisord import render_program
 from ollama_sync.core.render.systemd import render_unit
@@ -49,3 +49,10 @@ def test_invalid_files() -> None:
 def test_hand_written_unit_with_reset(tmp_path: Path) -> None:
     unit = '[Service]\nEnvironment="A=1"\nEnvironment=\nEnvironment="B=2" C=3\n'
     assert read_file_env(Backend.SYSTEMD, unit.encode(), str(tmp_path / "u.service")).env == {"B": "2", "C": "3"}
+
+
+def test_parse_env_file() -> None:
+    text = "# comment\n\nexport A=1\nB = 'two words'\nC=\"q\"\nD=x=y\nbad line\n9X=1\n"
+    env, bad = parse_env_file(text)
+    assert env == {"A": "1", "B": "two words", "C": "q", "D": "x=y"}
+    assert bad == (7, 8)

@@ -103,6 +103,10 @@ ROWS = {
     "host-default-port": Row(
         "host-default-port", 'environment = { OLLAMA_HOST = "http://100.64.0.1" }\n', Severity.WARNING,
         "OLLAMA_HOST", "the server listens on port 80, not 11434", "100.64.0.1:11434", 2),
+    "app-gateway-port": Row(
+        "app-gateway-port", "port = 11435\n", Severity.WARNING, "OLLAMA_HOST",
+        "from Ollama 0.33 the macOS desktop app runs its gateway on 127.0.0.1:11435", "ollama-sync set port 11436",
+        2),
     "invalid-host": Row(
         "invalid-host", 'host = "127.0.0.1:11434"\nport = 11434\n', Severity.ERROR, "OLLAMA_HOST",
         "fail to start", "host = \"ADDRESS\" and port = PORT", 2),
@@ -141,6 +145,9 @@ ROWS = {
     "value-stripped": Row(
         "value-stripped", "environment = { OLLAMA_MODELS = \"'/srv/models'\" }\n", Severity.WARNING,
         "OLLAMA_MODELS", "strips surrounding spaces and quotes and reads '/srv/models'", "write '/srv/models'", 2),
+    "value-not-stripped": Row(
+        "value-not-stripped", 'environment = { OLLAMA_EXPERIMENT = "a, b" }\n', Severity.WARNING,
+        "OLLAMA_EXPERIMENT", "reads this variable as written, spaces included", "write 'a,b'", 2),
     "passthrough-variable": Row(
         "passthrough-variable", 'environment = { HTTPS_PROXYY = "http://proxy:3128" }\n', Severity.INFO,
         "HTTPS_PROXYY", "not an Ollama variable; it is passed to the server as it is", "", 2),

@@ -389,3 +389,28 @@ def test_flake_outputs_and_package(tmp_path: Path) -> None:
     wanted = {dep.split(">")[0].split("=")[0].strip() for dep in project["dependencies"]}
     assert {d["pname"] for d in package["dependencies"]} == wanted
     assert package["meta"]["mainProgram"] == "ollama-sync"
+
+
+@pytest.mark.parametrize(("fail", "rc"), [(False, 0), (True, 1)])
+def test_home_manager_verify_snippet_runs_the_real_verify(fail: bool, rc: int, tmp_path: Path) -> None:
+    # The snippet as evaluated, with this checkout's ollama-sync as the package and the JSON at the stable
+    # path: no Ollama server runs here (and, in a container, no systemd user manager), so `verify` exits 1
+    # and the snippet reports it loudly; whether the activation fails is failOnVerifyError's call.
+    home = tmp_path / "home"
+    extra = {**HM_LINUX, "home": {"homeDirectory": str(home)}, "xdg": {"configHome": str(home / ".config")}}
+    result = evaluate("home-manager-module.nix", {"enable": True, "port": 11599, "failOnVerifyError": fail},
+                      tmp_path, extra, "x86_64-linux")
+    config = home / ".config" / "ollama-sync" / "config.json"
+    config.parent.mkdir(parents=True)
+    config.write_text(str(result["json"]))
+    snippet = section(result, "config", "home", "activation", "ollamaSyncVerify", "data")
+    assert isinstance(snippet, str)
+    coreutils = tmp_path / "coreutils"
+    coreutils.mkdir()
+    (coreutils / "id").symlink_to(require_tool("id"))
+    script = "set -eu -o pipefail\nrun() { \"$@\"; }\n" + snippet.replace(PACKAGE, str(fake_package(tmp_path)))
+    done = subprocess.run(["/bin/bash", "-c", script], capture_output=True, text=True, timeout=60, check=False,
+                          env={"PATH": str(coreutils), "HOME": str(home), "PYTHONPATH": str(REPO / "src")})
+    assert done.returncode == rc, done.stdout + done.stderr
+    assert "not verified: ollama" in done.stdout + done.stderr  # ollama-sync verify's own report
+    assert "VERIFICATION FAILED" in done.stderr

@@ -233,10 +233,21 @@ class State:
 
 
 def tag_entry(name: str) -> dict[str, Any]:
+    """An /api/tags entry (server/model_list_cache.go buildModelListSummary at v0.32.15): a tag ending in
+    `-cloud` is a cloud model (remote_model/remote_host, no weights here), one ending in `-mlx` a safetensors
+    model; the others are GGUF."""
     full = name if ":" in name else f"{name}:latest"
     digest = hashlib.sha256(full.encode()).hexdigest()
-    return {"name": full, "model": full, "modified_at": "2026-01-01T00:00:00Z", "size": 1000, "digest": digest,
-            "details": {"format": "gguf", "family": "llama", "parameter_size": "8B", "quantization_level": "Q4_K_M"}}
+    entry: dict[str, Any] = {
+        "name": full, "model": full, "modified_at": "2026-01-01T00:00:00Z", "size": 1000, "digest": digest,
+        "details": {"format": "gguf", "family": "llama", "parameter_size": "8B", "quantization_level": "Q4_K_M"}}
+    if full.endswith("-cloud"):
+        entry.update(remote_model=full.split(":")[0] + ":" + full.split(":")[1].removesuffix("-cloud"),
+                     remote_host="https://ollama.com:443", size=384)
+        entry["details"] = {"format": "", "family": "", "parameter_size": "", "quantization_level": ""}
+    elif full.endswith("-mlx"):
+        entry["details"] = {**entry["details"], "format": "safetensors", "quantization_level": "int4"}
+    return entry
 
 
 class Handler(BaseHTTPRequestHandler):

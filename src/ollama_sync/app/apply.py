@@ -164,13 +164,15 @@ def _conflict(tx: Transaction, env: dict[str, str], live: ServiceState | None,
               previous: Previous | None) -> Conflict | None:
     """Another server on the declared address (our own server, and the one about to be retired, are fine)."""
     from ollama_sync.app.port_conflict import find_conflict, process_tree  # noqa: PLC0415
-    from ollama_sync.app.retire import running_pid  # noqa: PLC0415
+    from ollama_sync.app.retire import others_of_ours, running_pid  # noqa: PLC0415
     from ollama_sync.core.verify import declared_address  # noqa: PLC0415
 
     pids = [live.pid if live is not None else None]
     if previous is not None:
         pids.append(running_pid(tx.ctx, previous.target))
-    return find_conflict(tx.ctx, tx.target, declared_address(env), process_tree(pids))
+    skip = [tx.target] + ([previous.target] if previous is not None else [])
+    return find_conflict(tx.ctx, tx.target, declared_address(env), process_tree(pids),
+                         others_of_ours(tx.ctx, tx.store, skip))
 
 
 def _retire(tx: Transaction, previous: Previous | None) -> Generation | None:

@@ -43,9 +43,10 @@ class Context:
     def user_files(self) -> Files:
         """Paths the user names (config, declaration sources): read as given, relative to the cwd.
 
-        Writes follow a symlinked file to its target (a declaration kept in a dotfiles repository).
+        Writes follow a symlinked file to its target (a declaration kept in a dotfiles repository). Under
+        --root, writes (`set`, `unset`, `import --output`) go to a copy inside the root, which is then read.
         """
-        return Files(None, follow_symlinks=True)
+        return Files(None, follow_symlinks=True, overlay=self.options.root)
 
     @cached_property
     def machine(self) -> Machine:

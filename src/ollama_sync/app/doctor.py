@@ -15,7 +15,7 @@ from ollama_sync.app.context import Context
 from ollama_sync.app.memory_check import memory_findings
 from ollama_sync.app.observe import Observation, Progress, expected, observe, parallel
 from ollama_sync.app.prepare import Prepared, prepare
-from ollama_sync.app.status import StatusResult, status_from
+from ollama_sync.app.status import StatusResult, homebrew_env, status_from
 from ollama_sync.core.doctor.diagnose import DoctorFacts, LogNote, diagnose
 from ollama_sync.core.findings import Finding, has_errors, sort_findings
 from ollama_sync.core.machine_facts import Account, ManagerJob
@@ -114,9 +114,9 @@ def gather_facts(ctx: Context, prepared: Prepared, result: StatusResult) -> Doct
         api_version=obs.api_version, addresses=obs.addresses, probes=obs.probes, tailscale=obs.tailscale,
         port_listeners=local.get("listeners"), other_jobs=local.get("jobs") or (),
         our_pids=local.get("ours", frozenset()), processes=local.get("processes"), homebrew_plist=_homebrew_plist(ctx),
-        installer_unit=installer_unit(ctx, prepared.rendered.target), models_path=models,
-        models_chain=permissions.stat_chain(ctx.files, models), service_account=account, service_user=user,
-        state_dir=permissions.stat_path(ctx.files, ctx.machine.state_dir))
+        installer_unit=installer_unit(ctx, prepared.rendered.target), homebrew_env=homebrew_env(ctx),
+        models_path=models, models_chain=permissions.stat_chain(ctx.files, models), service_account=account,
+        service_user=user, state_dir=permissions.stat_path(ctx.files, ctx.machine.state_dir))
 
 
 def _local_facts(ctx: Context, obs: Observation) -> dict[str, Any]:
@@ -182,3 +182,4 @@ def installer_unit(ctx: Context, target: Target) -> str | None:
     if content is None or b"ollama serve" not in content or target.path == path:
         return None
     return path
+

@@ -8,10 +8,11 @@ ollama-sync, or a Nix module for this project's nix-darwin / home-manager module
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from ollama_sync.app.context import Context
+from ollama_sync.core.file_env import HOMEBREW_ENV_FILE, parse_env_file
 from ollama_sync.core.findings import Finding, Location, Severity, sort_findings
 from ollama_sync.core.importing import ALL_KEYS, NIX_MODULE_KEYS, Imported, import_facts
 from ollama_sync.core.nix.snippet import render_nix_module
@@ -22,6 +23,8 @@ from ollama_sync.core.target import default_backend, resolve_target
 from ollama_sync.core.validate import validate
 from ollama_sync.errors import ConfigError, Unsupported, UsageError
 from ollama_sync.system.service import manager_for
+
+HOMEBREW_LABEL = "homebrew.mxcl.ollama"
 
 
 class Format(StrEnum):
@@ -93,7 +96,8 @@ def _file_facts(ctx: Context, path: str, dropins: tuple[str, ...], *, explicit: 
     if data is None:
         raise ConfigError(f"service file not found: {path}", hint="name an existing .plist or .service file")
     if path.endswith(".plist") or data.lstrip().startswith((b"<?xml", b"bplist")):
-        return read_plist(data, path), []
+        facts = read_plist(data, path)
+        return _with_homebrew_env(ctx, facts) if facts.label == HOMEBREW_LABEL else (facts, [])
     folder = path + ".d"
     own = [posixpath.join(folder, n) for n in files.list_names(folder) if n.endswith(".conf")]
     units = [(path, data.decode("utf-8", errors="replace"))]
@@ -103,6 +107,23 @@ def _file_facts(ctx: Context, path: str, dropins: tuple[str, ...], *, explicit: 
             raise ConfigError(f"drop-in not found: {dropin}")
         units.append((dropin, text))
     return read_systemd(units), _later_dropins([name for name, _ in units[1:]])
+
+
+def _with_homebrew_env(ctx: Context, facts: ServiceFacts) -> tuple[ServiceFacts, list[Finding]]:
+    """Homebrew's service also gets ~/.homebrew/services/ollama.env (Homebrew ≥ 6.0.15): merged over the plist's."""
+    path = posixpath.join(ctx.machine.home, HOMEBREW_ENV_FILE)
+    text = ctx.files.read_text(path)
+    if text is None:
+        return facts, []
+    extra, bad = parse_env_file(text)
+    merged = {**dict(facts.environment), **extra}
+    findings = [Finding("import-homebrew-env", Severity.INFO,
+                        f"merged {len(extra)} variable(s) from {path}, which Homebrew adds to `brew services` on "
+                        "every start (Homebrew ≥ 6.0.15)", "after `ollama-sync apply`, remove the file or stop "
+                        "Homebrew's service (brew services stop ollama)", Location(path))]
+    findings += [Finding("import-unreadable-line", Severity.WARNING, f"{path}:{number}: not a KEY=VALUE line; "
+                         "left out", "write it as KEY=VALUE", Location(path, number)) for number in bad]
+    return replace(facts, environment=tuple(merged.items())), findings
 
 
 def _later_dropins(dropins: list[str]) -> list[Finding]:

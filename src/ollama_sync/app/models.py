@@ -15,7 +15,7 @@ from typing import Final, Protocol
 from ollama_sync.app.context import Context
 from ollama_sync.core.environment import render_environment
 from ollama_sync.core.hostport import parse_host
-from ollama_sync.core.models import ModelDiff, compare_models
+from ollama_sync.core.models import ModelDiff, compare_models, is_prunable
 from ollama_sync.core.settings import Declaration
 from ollama_sync.errors import Unsupported, UsageError
 from ollama_sync.system.models import ModelClient, OllamaModelClient, Progress, PullFailed
@@ -123,7 +123,9 @@ def sync_models(ctx: Context, prepared: HasDeclaration, *, options: SyncOptions 
     if opts.prune and not decl.settings.models:
         raise UsageError("no models are declared; refusing to prune every installed model",
                          hint='declare models = ["…"] first, or run without --prune')
-    diff = compare_models(decl.settings.models, (m.get("name", "") for m in OllamaApi(url, timeout=5.0).tags()))
+    tags = OllamaApi(url, timeout=5.0).tags()
+    diff = compare_models(decl.settings.models, (m.get("name", "") for m in tags),
+                          keep=(m.get("name", "") for m in tags if not is_prunable(m)))
     models = client or OllamaModelClient(url)
     out = reporter or SilentReporter()
     pulled = tuple(pull_with_retries(models, name, out, opts) for name in diff.missing)

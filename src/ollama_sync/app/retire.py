@@ -95,3 +95,26 @@ def running_pid(ctx: Context, old: Target) -> int | None:
         return manager_for(ctx, old.backend).state(old).pid
     except OllamaSyncError:
         return None
+
+
+def others_of_ours(ctx: Context, store: StateStore, skip: list[Target]) -> tuple[tuple[int, str, str], ...]:
+    """(pid, name, stop command) for every process of the other services ollama-sync applied on this machine."""
+    from ollama_sync.app.port_conflict import process_tree  # noqa: PLC0415
+    from ollama_sync.app.transaction import target_from_json  # noqa: PLC0415
+    from ollama_sync.core.doctor.fixes import FixCommands  # noqa: PLC0415
+
+    found: list[tuple[int, str, str]] = []
+    seen: list[Target] = list(skip)
+    for gen in reversed(store.generations()):
+        try:
+            other = target_from_json(gen.target) if gen.target is not None and gen.result == "ok" else None
+        except (KeyError, TypeError, ValueError):
+            other = None
+        if other is None or any(_same_service(other, known) for known in seen):
+            continue
+        seen.append(other)
+        pid = running_pid(ctx, other)
+        stop = FixCommands(other, ctx.machine.uid).stop()
+        found += [(each, f"{other.backend.value} {other.name}", stop) for each in process_tree([pid])]
+    return tuple(found)
+

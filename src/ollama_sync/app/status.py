@@ -36,6 +36,7 @@ class StatusResult:
     rows: tuple[SettingRow, ...]
     recovered: str | None = None  # what was done about an interrupted apply
     watch: WatchRecord | None = None  # the newest run of the watcher (`watch --install`), if it ever ran
+    homebrew_env: tuple[str, tuple[str, ...]] | None = None  # Homebrew's env file for `brew services` ollama
     memory: tuple[LiveCheck, ...] = ()  # loaded models: /api/ps beside memory's estimate
     recovery_error: str | None = None  # why an interrupted apply could not be finished or undone (exit 1)
 
@@ -114,8 +115,13 @@ class StatusResult:
 
     def warnings(self) -> list[str]:
         """What does not make status fail but deserves attention: declared variables the server does not read."""
-        return [f"{name} is declared but this server does not read it (absent from its `server config`): it has "
-                "no effect" for name in unread(self.rows)]
+        found = [f"{name} is declared but this server does not read it (absent from its `server config`): it has "
+                 "no effect" for name in unread(self.rows)]
+        if self.homebrew_env is not None:
+            path, names = self.homebrew_env
+            found.append(f"{path} feeds Homebrew's `brew services` Ollama on every start (sets "
+                         f"{', '.join(names) or 'nothing'}): a second server for the same port when it runs")
+        return found
 
     def service_json(self) -> dict[str, Any]:
         """The `service` object of the JSON document."""
@@ -155,7 +161,7 @@ def status(ctx: Context, *, progress: Progress | None = None) -> StatusResult:
 
         running = parse_version(obs.api_version or "")
         result = replace(result, memory=live_checks(ctx, prepared, obs.loaded, running))
-    return result
+    return replace(result, homebrew_env=homebrew_env(ctx))
 
 
 def status_from(prepared: Prepared, obs: Observation, recovered: str | None = None,
@@ -174,3 +180,17 @@ def _recover(ctx: Context, progress: Progress | None, declared: Target) -> str |
 
     done = recover(ctx, progress=progress, declared=declared)
     return None if done is None else done.message
+
+
+def homebrew_env(ctx: Context) -> tuple[str, tuple[str, ...]] | None:
+    """Homebrew's env file for the Ollama service (Homebrew ≥ 6.0.15), and the variables it sets."""
+    import posixpath  # noqa: PLC0415
+
+    from ollama_sync.core.file_env import HOMEBREW_ENV_FILE, parse_env_file  # noqa: PLC0415
+
+    path = posixpath.join(ctx.machine.home, HOMEBREW_ENV_FILE)
+    text = ctx.files.read_text(path)
+    if text is None:
+        return None
+    return path, tuple(sorted(parse_env_file(text)[0]))
+

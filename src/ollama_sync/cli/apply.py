@@ -21,6 +21,7 @@ from ollama_sync.cli.outcome import (
 )
 from ollama_sync.cli.output import emit_json, print_findings, summary
 from ollama_sync.core.settings import Backend
+from ollama_sync.system.files import Files
 
 
 @click.command(name="apply")
@@ -37,10 +38,11 @@ def command(ctx: Context, backend: str | None, version_text: str | None, yes: bo
     """Write the service file, reload, wait until healthy and verify; roll back on any failure."""
     show = not ctx.options.json
     result = apply(ctx, backend=Backend(backend) if backend else None, version_text=version_text,
-                   confirm=lambda plan, target: ask(plan, target, yes=yes, show=show),
+                   confirm=lambda plan, target: ask(plan, target, yes=yes, show=show,
+                                                    where=ctx.files.location(target.path)),
                    timeout=timeout, lock_timeout=lock_timeout, progress=progress if show else None)
     if not ctx.options.json:
-        _print(result)
+        _print(result, ctx.files)
     models_rc, models = 0, None
     if result.ok and not no_models and result.prepared.declaration.settings.models:
 
@@ -65,7 +67,7 @@ def _json(result: ApplyResult) -> dict[str, object]:
     }
 
 
-def _print(result: ApplyResult) -> None:
+def _print(result: ApplyResult, files: Files) -> None:
     plan = result.plan
     print_recovery(result.recovered)
     if plan.findings and (plan.blocked or not plan.has_changes):  # otherwise shown with the plan, before asking
@@ -84,7 +86,7 @@ def _print(result: ApplyResult) -> None:
         click.echo("cancelled: nothing was changed", err=True)
         return
     if result.outcome is not None:
-        print_outcome(result.outcome)
+        print_outcome(result.outcome, files.location(result.outcome.generation.path))
     elif result.restart is not None:
         print_bring_up("server", result.restart)
     elif result.note:

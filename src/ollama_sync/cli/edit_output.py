@@ -28,7 +28,7 @@ def show_edit(ctx: Context, command: str, result: EditResult, *, dry_run: bool) 
             click.echo(colour_diff(result.diff()), nl=False)
         if planned is not None:
             click.echo("")
-            plan_cli._print(planned)
+            plan_cli._print(planned, ctx.files.location(planned.plan.path))
     return 1 if planned is not None and planned.plan.blocked else 0
 
 

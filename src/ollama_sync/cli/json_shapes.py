@@ -218,6 +218,7 @@ class ModelsSyncDoc(Verdict):
     present: list[str]
     pulled: list[PulledJson]
     extra: list[str]
+    never_pruned: list[str]  # cloud and safetensors/MLX models: never offered to --prune
     removed: list[str]
 
 

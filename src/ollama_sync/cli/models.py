@@ -82,6 +82,8 @@ def report(ctx: Context, result: ModelsResult) -> None:
     kept = [n for n in result.diff.extra if n not in result.removed]
     if kept:
         click.echo("installed but not declared (kept; --prune removes them): " + ", ".join(kept), err=True)
+    if result.diff.kept:
+        click.echo("cloud and safetensors/MLX models (never pruned): " + ", ".join(result.diff.kept), err=True)
     pulled = sum(1 for p in result.pulled if p.ok)
     click.echo(f"models: {len(result.diff.present)} present, {pulled} pulled, "
                f"{len(result.pulled) - pulled} failed, {len(result.removed)} removed ({result.url})")
@@ -91,7 +93,7 @@ def _json(result: ModelsResult) -> dict[str, object]:
     return {"ok": result.ok, "server": result.url, "present": list(result.diff.present),
             "pulled": [{"name": p.name, "ok": p.ok, "attempts": p.attempts, "error": p.error}
                        for p in result.pulled],
-            "extra": list(result.diff.extra), "removed": list(result.removed)}
+            "extra": list(result.diff.extra), "never_pruned": list(result.diff.kept), "removed": list(result.removed)}
 
 
 class PlainReporter:

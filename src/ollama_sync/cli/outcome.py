@@ -23,10 +23,10 @@ def progress(message: str) -> None:
     click.echo(click.style(message, dim=True), err=True)
 
 
-def ask(plan: Plan, target: Target, *, yes: bool, show: bool) -> bool:
+def ask(plan: Plan, target: Target, *, yes: bool, show: bool, where: str | None = None) -> bool:
     """Show the plan, then confirm (refusing at once when there is no terminal to ask on and no --yes)."""
     if show:
-        print_plan(plan, target)
+        print_plan(plan, target, where)
     if yes:
         return True
     if not sys.stdin.isatty():
@@ -35,13 +35,14 @@ def ask(plan: Plan, target: Target, *, yes: bool, show: bool) -> bool:
     return click.confirm("apply these changes?", default=False, err=True)
 
 
-def print_plan(plan: Plan, target: Target) -> None:
-    """The findings, the diff and the steps."""
+def print_plan(plan: Plan, target: Target, where: str | None = None) -> None:
+    """The findings, the diff and the steps (where: the file's real path, inside the root under --root)."""
+    where = where or plan.path
     if plan.findings:
         print_findings(plan.findings)
-    click.echo(click.style(f"{target.backend.value} service {target.name!r} → {plan.path}", bold=True))
+    click.echo(click.style(f"{target.backend.value} service {target.name!r} → {where}", bold=True))
     if plan.foreign_file:
-        click.echo(click.style(f"{plan.path} was not written by ollama-sync: a copy is kept in the state "
+        click.echo(click.style(f"{where} was not written by ollama-sync: a copy is kept in the state "
                                "directory before it is replaced", fg="yellow"))
     diff = plan.diff()
     if diff:
@@ -87,15 +88,15 @@ def print_conflict(conflict: Conflict) -> None:
         click.echo(f"  fix: {holder.fix}", err=True)
 
 
-def print_outcome(outcome: Outcome) -> None:
-    """A switch: the generation recorded, and rollback if there was one."""
+def print_outcome(outcome: Outcome, where: str | None = None) -> None:
+    """A switch: the generation recorded, and rollback if there was one (where: the file's real path)."""
     gen = outcome.generation
     if outcome.attempt is not None:
         print_bring_up("new server", outcome.attempt, err=not outcome.ok)
     if outcome.note:
         click.echo(outcome.note)
     if outcome.ok:
-        click.echo(click.style(f"applied: generation {gen.number} ({gen.hash[:12]}) written to {gen.path}",
+        click.echo(click.style(f"applied: generation {gen.number} ({gen.hash[:12]}) written to {where or gen.path}",
                                fg="green", bold=True))
         return
     if outcome.restored is None:

@@ -69,7 +69,7 @@ def command(ctx: Context, backend: str | None, version_text: str | None, detaile
     if ctx.options.json:
         emit_json("plan", _json(result))
     else:
-        _print(result)
+        _print(result, ctx.files.location(p.path))
     if p.blocked:
         return 1
     if detailed_exitcode and p.has_changes:
@@ -90,10 +90,11 @@ def _json(result: PlanResult) -> dict[str, object]:
     }
 
 
-def _print(result: PlanResult) -> None:
+def _print(result: PlanResult, where: str) -> None:
+    """where: the file's real path (inside the root under --root)."""
     p = result.plan
     target = result.prepared.rendered.target
-    click.echo(click.style(f"{target.backend.value} service {target.name!r} → {p.path}", bold=True))
+    click.echo(click.style(f"{target.backend.value} service {target.name!r} → {where}", bold=True))
     click.echo(f"declared in {result.prepared.declaration.source}")
     if p.findings:
         click.echo("")
@@ -109,7 +110,7 @@ def _print(result: PlanResult) -> None:
         click.echo(p.noop_reason)
         return
     if p.foreign_file:
-        click.echo(click.style(f"{p.path} was not written by ollama-sync: apply keeps a copy before replacing "
+        click.echo(click.style(f"{where} was not written by ollama-sync: apply keeps a copy before replacing "
                                "it", fg="yellow"))
     click.echo(colour_diff(p.diff()), nl=False)
     click.echo("")

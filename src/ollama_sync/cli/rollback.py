@@ -9,6 +9,7 @@ from ollama_sync.app.rollback import RollbackResult, rollback
 from ollama_sync.cli.options import lock_timeout_option
 from ollama_sync.cli.outcome import outcome_json, print_outcome, print_recovery, progress, recovery_json
 from ollama_sync.cli.output import emit_json
+from ollama_sync.system.files import Files
 
 
 @click.command(name="rollback")
@@ -24,7 +25,7 @@ def command(ctx: Context, number: int | None, timeout: float, lock_timeout: floa
     if ctx.options.json:
         emit_json("rollback", _json(result))
     else:
-        _print(result)
+        _print(result, ctx.files)
     return 0 if result.ok else 1
 
 
@@ -33,11 +34,11 @@ def _json(result: RollbackResult) -> dict[str, object]:
             "outcome": outcome_json(result.outcome), "recovered": recovery_json(result.recovered)}
 
 
-def _print(result: RollbackResult) -> None:
+def _print(result: RollbackResult, files: Files) -> None:
     print_recovery(result.recovered)
     gen = result.chosen
     click.echo(f"rolling back to generation {gen.number} ({gen.hash[:12]}, {gen.source})")
     if result.outcome is None:
         click.echo(f"generation {gen.number} is already on disk at {gen.path}: nothing to do")
         return
-    print_outcome(result.outcome)
+    print_outcome(result.outcome, files.location(result.outcome.generation.path))

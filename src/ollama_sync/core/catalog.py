@@ -53,6 +53,7 @@ class Variable:
     allowed: tuple[str, ...] = ()
     reader: Reader = Reader.SERVER
     history: tuple[tuple[Version, str], ...] = ()  # (release, default from that release on), oldest first
+    raw: bool = False  # read with os.Getenv as written: no surrounding spaces or quotes stripped (envconfig.Var)
 
     def is_read_by(self, version: Version) -> bool:
         """True when this release's server reads the variable."""
@@ -117,9 +118,11 @@ CATALOG: Final[tuple[Variable, ...]] = (
     _srv("OLLAMA_IGPU_ENABLE", VarKind.BOOL, "", "allow integrated GPUs", "0.30.0"),
     _srv("OLLAMA_GO_TEMPLATE", VarKind.BOOL, "true", "Go TEMPLATE rendering of Modelfiles", "0.30.0"),
     _srv("OLLAMA_DEBUG_LOG_REQUESTS", VarKind.BOOL, "false", "dump request bodies to a temp dir", "0.18.3"),
-    _srv("OLLAMA_NO_CLOUD", VarKind.BOOL, "false", "disable Ollama cloud features", "0.16.2"),
+    _srv("OLLAMA_NO_CLOUD", VarKind.BOOL, "false", "disable Ollama cloud features (also switched on by "
+         "`disable_ollama_cloud` in ~/.ollama/server.json, which the desktop app writes)", "0.16.2"),
     _srv("OLLAMA_REMOTES", VarKind.LIST, "ollama.com", "hosts allowed for remote models", "0.12.0"),
-    _srv("OLLAMA_EXPERIMENT", VarKind.LIST, "", "experiments (client2 is gone)", "0.6.0"),
+    Variable("OLLAMA_EXPERIMENT", VarKind.LIST, "", "experiments, read as written: os.Getenv, split on ',' "
+             "(server/routes.go useExperiment; client2 is gone)", v("0.6.0"), raw=True),
     _srv("OLLAMA_CLOUD_BASE_URL", VarKind.STRING, "", "cloud proxy base URL", "0.18.0"),
     # Parsed by envconfig until 0.6.8, but nothing uses the value after 0.1.44 (llm/memory.go, v0.1.45).
     _srv("OLLAMA_MAX_VRAM", VarKind.UINT, "0", "VRAM cap in bytes", "0.1.29", "0.1.45"),
@@ -150,13 +153,20 @@ CATALOG: Final[tuple[Variable, ...]] = (
     _srv("HTTPS_PROXY", VarKind.STRING, "", "proxy for registry pulls (Go net/http)", "0.0.1"),
     _srv("HTTP_PROXY", VarKind.STRING, "", "proxy (prefer HTTPS_PROXY)", "0.0.1"),
     _srv("NO_PROXY", VarKind.STRING, "", "hosts that bypass the proxy", "0.0.1"),
+    # Go's net/http also reads the lower-case names; envconfig reads and logs them on non-Windows since 0.3.11.
+    _srv("http_proxy", VarKind.STRING, "", "proxy, lower-case spelling (not on Windows)", "0.3.11"),
+    _srv("https_proxy", VarKind.STRING, "", "proxy for registry pulls, lower-case spelling (not on Windows)",
+         "0.3.11"),
+    _srv("no_proxy", VarKind.STRING, "", "hosts that bypass the proxy, lower-case spelling (not on Windows)",
+         "0.3.11"),
     _cli("OLLAMA_NOHISTORY", "CLI: do not keep readline history", "0.1.39"),
     _cli("OLLAMA_EDITOR", "CLI: editor for multi-line input", "0.16.0"),
     _cli("OLLAMA_AUTH", "client request signing", "0.8.0"),
     _cli("OLLAMA_API_KEY", "API key for launch integrations", "0.23.0"),
     _cli("OLLAMA_SKILLS", "CLI agent skills", "0.32.2"),
     _cli("OLLAMA_AGENT_DISABLE_SHELL", "CLI agent: no shell tool", "0.32.0"),
-    _cli("OLLAMA_AGENT_DISABLE_BASH", "CLI agent: no bash tool", "0.14.0", removed="0.32.0"),
+    _cli("OLLAMA_AGENT_DISABLE_BASH", "CLI agent: no bash tool", "0.14.0", removed="0.31.2"),
+    _cli("OLLAMA_LAUNCH_DSH_API_KEY", "`ollama launch` DeepSeek Harness API key", "0.32.11"),
     _cli("OLLAMA_AGENT_DISABLE_WEBSEARCH", "CLI agent: no web search", "0.14.0"),
     _cli("OLLAMA_CORS", "desktop app setting", "0.12.10", Reader.APP),
     _cli("OLLAMA_DOT_COM_URL", "desktop app setting", "0.12.10", Reader.APP),

@@ -134,8 +134,16 @@ def drift_lines(rows: tuple[SettingRow, ...]) -> list[str]:
                if not cell.mark.ok]
         if bad:
             declared = "not declared" if row.declared is None else f"declared {row.declared!r}"
-            lines.append(f"{row.variable}: {declared}, " + ", ".join(bad))
+            lines.append(f"{row.variable}: {declared}, " + ", ".join(bad) + _why(row))
     return lines
+
+
+def _why(row: SettingRow) -> str:
+    """A known cause of a drifting value, when there is one."""
+    if row.variable == "OLLAMA_NO_CLOUD" and row.server.mark is Mark.DIFFERENT and row.server.value == "true":
+        return (" (the server also turns it on from `disable_ollama_cloud` in ~/.ollama/server.json, which the "
+                "desktop app writes: set it to false there, or declare OLLAMA_NO_CLOUD=1)")
+    return ""
 
 
 def all_in_sync(rows: tuple[SettingRow, ...]) -> bool:

@@ -66,3 +66,30 @@ def _supervisor_pairs(value: str) -> FileEnv:
             return FileEnv(None, f"environment= cannot be parsed near {' '.join(triple)!r}")
         env[triple[0]] = triple[2].strip("'\"")
     return FileEnv(env)
+
+
+HOMEBREW_ENV_FILE = ".homebrew/services/ollama.env"  # under $HOME; Homebrew ≥ 6.0.15 adds it to `brew services`
+
+
+def parse_env_file(text: str) -> tuple[dict[str, str], tuple[int, ...]]:
+    """`KEY=VALUE` lines (an optional `export `, `#` comments, one pair of surrounding quotes removed).
+
+    The subset every dotenv reader agrees on; a line outside it is not guessed at: its number is returned.
+    """
+    env: dict[str, str] = {}
+    bad: list[int] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.removeprefix("export ").partition("=")
+        name = name.strip()
+        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            bad.append(number)
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        env[name] = value
+    return env, tuple(bad)
+

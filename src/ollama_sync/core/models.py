@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -23,6 +23,7 @@ class ModelDiff:
     missing: tuple[str, ...]  # declared, not installed: pulled (as declared)
     present: tuple[str, ...]  # declared and installed
     extra: tuple[str, ...]  # installed, not declared: removed only with --prune
+    kept: tuple[str, ...] = ()  # installed, not declared, never pruned: cloud models, safetensors/MLX models
 
     @property
     def in_sync(self) -> bool:
@@ -30,8 +31,23 @@ class ModelDiff:
         return not self.missing
 
 
-def compare_models(declared: Iterable[str], installed: Iterable[str]) -> ModelDiff:
-    """Declared names (in declared order, duplicates dropped) against the server's installed names."""
+def is_prunable(entry: Mapping[str, object]) -> bool:
+    """An `/api/tags` entry stored here as GGUF weights: not a cloud model (remote_host/remote_model, Ollama
+    ≥ 0.12) and not a safetensors/MLX model (details.format), which `--prune` leaves alone."""
+    if entry.get("remote_host") or entry.get("remote_model"):
+        return False
+    details = entry.get("details")
+    form = details.get("format") if isinstance(details, Mapping) else None
+    return form in (None, "", "gguf")
+
+
+def compare_models(declared: Iterable[str], installed: Iterable[str],
+                   keep: Iterable[str] = ()) -> ModelDiff:
+    """Declared names (in declared order, duplicates dropped) against the server's installed names.
+
+    keep: installed names never offered for pruning (see is_prunable).
+    """
+    kept = {model_key(n) for n in keep}
     have = {model_key(n): n for n in installed}
     wanted: dict[str, str] = {}
     for name in declared:
@@ -39,5 +55,6 @@ def compare_models(declared: Iterable[str], installed: Iterable[str]) -> ModelDi
     return ModelDiff(
         missing=tuple(n for k, n in wanted.items() if k not in have),
         present=tuple(n for k, n in wanted.items() if k in have),
-        extra=tuple(sorted(n for k, n in have.items() if k not in wanted)),
+        extra=tuple(sorted(n for k, n in have.items() if k not in wanted and k not in kept)),
+        kept=tuple(sorted(n for k, n in have.items() if k not in wanted and k in kept)),
     )

@@ -99,6 +99,13 @@ def _check_variable(name: str, value: str, version: Version, loc: Location | Non
     if not var.is_read_by(version):
         yield _lifetime(var, version, loc)
         return
+    if var.raw:
+        if value != value.strip() or ", " in value:
+            yield Finding("value-not-stripped", Severity.WARNING,
+                          f"{name}={value!r}: the server reads this variable as written, spaces included",
+                          f"write {','.join(part.strip() for part in value.split(','))!r}", loc, name)
+        yield from _check_value(var, value, version, loc)
+        return
     stripped = strip_value(value)
     if stripped != value:
         yield Finding("value-stripped", Severity.WARNING,
@@ -199,6 +206,9 @@ def _is_go_duration(value: str) -> bool:
     return pos > 0 and total <= _INT64_MAX + (value[:1] == "-")
 
 
+APP_GATEWAY_PORT: Final = 11435  # Ollama ≥ 0.33: Ollama.app's gateway (app/gateway), refused for OLLAMA_HOST
+
+
 def _check_host(var: Variable, value: str, loc: Location | None) -> Iterator[Finding]:
     hp = parse_host(value)
     if hp.port_fallback:
@@ -214,6 +224,11 @@ def _check_host(var: Variable, value: str, loc: Location | None) -> Iterator[Fin
                       f"{var.name}={value!r} has a scheme and no port: the server listens on port {hp.port}, "
                       "not 11434", f"write it without the scheme, or add the port: {_with_port(hp)}",
                       loc, var.name)
+    elif hp.port == APP_GATEWAY_PORT:
+        yield Finding("app-gateway-port", Severity.WARNING,
+                      f"{var.name}={value!r} uses port {APP_GATEWAY_PORT}: from Ollama 0.33 the macOS desktop app "
+                      f"runs its gateway on 127.0.0.1:{APP_GATEWAY_PORT} and refuses that port for OLLAMA_HOST",
+                      "use another port, e.g. ollama-sync set port 11436 (or keep 11434)", loc, var.name)
     if not _valid_host(hp):
         yield Finding("invalid-host", Severity.ERROR,
                       f"{var.name}={value!r}: the server would try to listen on {hp.listen!r} and fail to start",

@@ -39,15 +39,25 @@ class Files:
     read-only commands start faster without pathlib's own imports.
     """
 
-    def __init__(self, root: str | None = None, *, follow_symlinks: bool = False) -> None:
+    def __init__(self, root: str | None = None, *, follow_symlinks: bool = False, overlay: str | None = None) -> None:
         self.root = os.path.realpath(root) if root else None
         self.follow_symlinks = follow_symlinks
+        # Files the user names, under --root: a copy inside the root is read when there is one, and every
+        # write goes there (the first one copies on write), so `set --root` never edits the real file.
+        self.overlay = os.path.realpath(overlay) if overlay else None
 
     def location(self, path: str) -> str:
         """Where a machine path really is, as text: under the root when one is set."""
+        if self.overlay is not None:
+            inside = self._in_overlay(path)
+            return inside if os.path.lexists(inside) else path
         if self.root is None:
             return path
         return os.path.join(self.root, path.lstrip("/") if os.path.isabs(path) else path)
+
+    def _in_overlay(self, path: str) -> str:
+        assert self.overlay is not None
+        return os.path.join(self.overlay, os.path.abspath(path).lstrip("/"))
 
     def real(self, path: str) -> Path:
         """Where a machine path really is, as a Path."""
@@ -177,6 +187,8 @@ class Files:
 
     def _write_target(self, path: str) -> str:
         """Where a write lands: the link's final target when following links (the link itself stays)."""
+        if self.overlay is not None:
+            return self._in_overlay(path)
         location = self.location(path)
         if not self.follow_symlinks or not os.path.islink(location):
             return location
@@ -196,15 +208,17 @@ class Files:
         opens the new one and locks again. A missing file is not locked (there is nothing to edit).
         """
 
-        target = os.path.realpath(self.location(path)) if self.follow_symlinks else self.location(path)
+        def where() -> str:  # asked again after each wait: under --root the first edit creates the copy
+            return os.path.realpath(self.location(path)) if self.follow_symlinks else self.location(path)
+
         deadline = time.monotonic() + timeout
         while True:
             try:
-                fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+                fd = os.open(where(), os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
             except FileNotFoundError:
                 yield
                 return
-            if _try_lock(fd) and _same_file(fd, target):
+            if _try_lock(fd) and _same_file(fd, where()):
                 break
             os.close(fd)
             if time.monotonic() > deadline:

@@ -76,6 +76,7 @@ class DoctorFacts:
     other_jobs: tuple[ManagerJob, ...] = ()  # launchd jobs naming Ollama that are not ours
     homebrew_plist: str | None = None  # path of homebrew.mxcl.ollama.plist when present
     installer_unit: str | None = None  # Linux: Ollama's installer unit when it is not ours
+    homebrew_env: tuple[str, tuple[str, ...]] | None = None  # ~/.homebrew/services/ollama.env and its names
     models_path: str = ""
     models_chain: tuple[PathStat, ...] | None = None  # "/" … models folder; None: it does not exist
     service_account: Account | None = None

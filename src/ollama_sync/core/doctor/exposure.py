@@ -157,6 +157,13 @@ def _other_services(facts: DoctorFacts) -> Iterator[Finding]:
         yield Finding("homebrew-service", Severity.WARNING,
                       f"Homebrew's service for Ollama is installed ({facts.homebrew_plist}): it starts a second "
                       "server on the same port at login", "brew services stop ollama")
+    if facts.homebrew_env is not None:
+        path, names = facts.homebrew_env
+        severity = Severity.WARNING if facts.homebrew_plist else Severity.INFO
+        yield Finding("homebrew-env-file", severity,
+                      f"{path} feeds Homebrew's `brew services start ollama` on every start (Homebrew ≥ 6.0.15): "
+                      f"it sets {', '.join(names) or 'no variables'}; that service may be the one holding the port",
+                      "brew services stop ollama (and remove the file when ollama-sync manages the server)")
     if facts.installer_unit:
         yield Finding("installer-unit", Severity.WARNING,
                       f"Ollama's installer unit {facts.installer_unit} also runs `ollama serve` on this machine",

@@ -53,6 +53,16 @@ class FixCommands:
             case Backend.SUPERVISORD:
                 return "ollama-sync apply"
 
+    def stop(self) -> str:
+        """Stop the service and keep it from starting again."""
+        match self.target.backend:
+            case Backend.LAUNCHD:
+                return f"{self._sudo}launchctl bootout {self._launchd_service}"
+            case Backend.SYSTEMD:
+                return f"{self._systemctl} disable --now {self.target.name}"
+            case Backend.SUPERVISORD:
+                return f"supervisorctl stop {self.target.name}"
+
     def logs(self) -> str:
         """Show the server's recent output."""
         if self.target.log_path:
