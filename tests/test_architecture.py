@@ -85,3 +85,11 @@ def test_src_imports_no_package_users_do_not_install() -> None:
 def test_no_test_hooks_in_the_shipped_code() -> None:
     hooked = [str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py") if "OLLAMA_SYNC_TEST" in p.read_text()]
     assert not hooked, hooked
+
+
+def test_every_function_level_import_says_why() -> None:
+    """A function-level import is kept only for a measured cost or an import cycle, written next to it."""
+    bare = [f"{p.relative_to(PACKAGE)}:{n}" for p in PACKAGE.rglob("*.py")
+            for n, line in enumerate(p.read_text().splitlines(), 1)
+            if "noqa: PLC0415" in line and not line.split("noqa: PLC0415", 1)[1].strip(" #")]
+    assert not bare, f"say why (cost in ms, or the cycle) after `# noqa: PLC0415  #`: {bare}"

@@ -57,3 +57,20 @@ def test_set_under_root_edits_a_copy_inside_the_root(tmp_path: Path, monkeypatch
     assert 'OLLAMA_NUM_PARALLEL=\\"3\\"' in capsys.readouterr().out  # the copy is what --root reads
     assert run(["--config", str(config), "--json", "render"]) == 0
     assert "OLLAMA_NUM_PARALLEL" not in capsys.readouterr().out  # without --root: the real, unedited file
+
+
+def test_plan_with_enable_false_lists_the_removal_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("OLLAMA_SYNC_STATE_DIR", str(tmp_path / "state"))
+    config = tmp_path / "config.toml"
+    text = '[service]\nbackend = "supervisord"\nbinary = "/usr/bin/ollama"\n[ollama]\nport = 11500\n'
+    config.write_text(text)
+    root = tmp_path / "root"
+    assert run(["--root", str(root), "--config", str(config), "apply", "--yes"]) == 0
+    config.write_text(text + "enable = false\n")
+    capsys.readouterr()
+    assert run(["--root", str(root), "--config", str(config), "plan"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("  - remove: enable = false") == 1 and out.count("  - stop: enable = false") == 1
+    assert out.count("+++ /dev/null") == 1
+    assert f"→ {root}{tmp_path}/state/supervisor.d/ollama.conf" in out  # the real path, inside the root

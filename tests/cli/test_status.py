@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from ollama_sync.app import observe as observe_module
 from ollama_sync.app.context import Context, GlobalOptions
 from ollama_sync.app.doctor import doctor
 from ollama_sync.app.prepare import prepare
@@ -228,3 +232,41 @@ def test_status_without_a_watcher_has_no_watch_run(sandbox: tuple[Path, Path, st
     config, root, _ = sandbox
     run(["--config", str(config), "--root", str(root), "--json", "status"])
     assert json.loads(capsys.readouterr().out)["watch"] is None
+
+
+class _SlowModels(BaseHTTPRequestHandler):
+    """Answers /api/version at once and the model lists only after a long pause."""
+
+    def do_GET(self) -> None:  # http.server's method name
+        if self.path != "/api/version":
+            time.sleep(2.0)
+        body = json.dumps({"version": "0.32.15"} if self.path == "/api/version" else {"models": []}).encode()
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:  # status stopped waiting for the slow answer and closed the connection
+            return
+
+    def log_message(self, format: str, *args: object) -> None:  # BaseHTTPRequestHandler's name
+        pass
+
+
+def test_a_probe_that_answered_is_kept_when_its_model_reads_run_out_of_time(
+        live: tuple[Context, FakeRunner, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue #10 item 5: the probe results were copied before the probe threads had written them."""
+    ctx, _, port = live
+    server = ThreadingHTTPServer(("127.0.0.1", port), _SlowModels)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    real = observe_module.parallel
+    monkeypatch.setattr(observe_module, "parallel", lambda tasks, budget: real(tasks, 0.4))  # shorter than the reads
+    try:
+        doc = status_json(status(ctx))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "127.0.0.1" in doc["server"]["answered_on"]  # before the fix: "timed out"
+    assert doc["server"]["version"] == "0.32.15"

@@ -46,16 +46,16 @@ class App:
 
 
 @contextmanager
-def desktop_app(setup: Setup, folder: Path, port: int) -> Iterator[App]:
+def desktop_app(setup: Setup, folder: Path, port: int, *, wait: bool = True) -> Iterator[App]:
     """Start the stand-in Ollama.app serving on 127.0.0.1:port; stopped (by pid) afterwards."""
     executable = install_fake_app(folder)
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(setup.home), "OLLAMA_HOST": f"127.0.0.1:{port}",
-           "STANDIN_REAP_ROOT": str(folder.parent)}
+           "STANDIN_REAP_ROOT": str(setup.home)}  # it may kill the servers of this test's supervisord only
     process = subprocess.Popen([str(executable)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     app = App(process, port)
     try:
         deadline = time.monotonic() + 20
-        while not app.answers():
+        while wait and not app.answers():
             assert process.poll() is None and time.monotonic() < deadline, "the stand-in app did not come up"
             time.sleep(0.05)
         yield app
@@ -216,3 +216,28 @@ def test_verify_in_sync_drift_and_writes_nothing(setup: Setup) -> None:
     setup.sv.ctl("stop", "ollama")
     stopped = setup.run("verify")
     assert stopped.returncode == 1 and "runs no server" in stopped.stderr
+
+
+def test_desktop_app_started_later_fights_and_verify_and_status_say_so(setup: Setup, tmp_path: Path) -> None:
+    """Ollama.app kills other `ollama serve` when its own cannot bind (app/server/server.go Run → reapServers)."""
+    assert setup.apply().returncode == 0
+    ours = setup.pid()
+    with desktop_app(setup, tmp_path / "apps", setup.port, wait=False) as app:
+        deadline = time.monotonic() + 20
+        while not (app.answers() and _server_listens(app) and setup.pid() != ours):  # it killed ours, took the port
+            assert time.monotonic() < deadline, "the stand-in app never took the port"
+            time.sleep(0.05)
+        verify = setup.run("verify")
+        assert verify.returncode == 1
+        assert QUIT_APP in verify.stderr and f"pid {app.server_pid()}" in verify.stderr
+        status = setup.run("--json", "status")
+        assert status.returncode == 1 and json.loads(status.stdout)["problems"]
+
+
+def _server_listens(app: App) -> bool:
+    try:
+        server = app.server_pid()
+    except (AssertionError, psutil.Error):
+        return False
+    return any(c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == app.port
+               for c in psutil.net_connections(kind="tcp") if c.pid == server)

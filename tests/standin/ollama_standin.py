@@ -28,7 +28,7 @@ App mode (`ollama_standin.py app`, installed by tests/standin.install_fake_app a
 `…/Ollama.app/Contents/MacOS/Ollama`): behaves like the Go desktop app (`app/server/server.go` Run):
 runs `…/Contents/Resources/ollama serve` (OLLAMA_HOST as inherited, else the default 127.0.0.1:11434),
 writes its pid to STANDIN_APP_PIDFILE, restarts it 1 s after it exits, and after the first exit status 1
-SIGTERMs every other `ollama serve` (`reapServers`) — only those whose command line lies under
+SIGTERMs every other `ollama serve` (`reapServers`) — only those whose command line or HOME lies under
 STANDIN_REAP_ROOT, so a test never touches another test's servers; without it nothing is reaped.
 Installed models live in `<OLLAMA_MODELS>/standin-models.json`. Standard library only.
 """
@@ -420,10 +420,21 @@ def reap(own: int) -> None:
             continue
         pid = int(entry.parent.name)
         text = [a.decode(errors="replace") for a in args if a]
-        if pid in (own, os.getpid()) or "serve" not in text or not any(a.startswith(root) for a in text):
+        if pid in (own, os.getpid()) or "serve" not in text or not _under(root, entry.parent, text):
             continue
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGTERM)
+
+
+def _under(root: str, proc: Path, args: list[str]) -> bool:
+    """The process's command line or its HOME lies under root (a test's own folder)."""
+    if any(a.startswith(root) for a in args):
+        return True
+    try:
+        env = proc.joinpath("environ").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return any(item.decode(errors="replace").startswith(f"HOME={root}") for item in env)
 
 
 def main(argv: list[str]) -> int:

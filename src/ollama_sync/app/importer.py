@@ -71,7 +71,7 @@ def import_service(ctx: Context, request: ImportRequest) -> ImportResult:
     findings = sort_findings(imported.findings + tuple(extra) + validate(imported.declaration()))
     text = _render(imported, request)
     if request.output:
-        from ollama_sync.core.trust import PRIVATE_FILE_MODE, PUBLIC_FILE_MODE, secret_variables  # noqa: PLC0415
+        from ollama_sync.core.trust import PRIVATE_FILE_MODE, PUBLIC_FILE_MODE, secret_variables  # noqa: PLC0415  # 23 ms (permission rules): only import writes a file
 
         secret = bool(secret_variables(dict(imported.environment)))  # a token copied from the service stays private
         mode = PRIVATE_FILE_MODE if secret else PUBLIC_FILE_MODE

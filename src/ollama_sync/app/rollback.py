@@ -61,8 +61,6 @@ def rollback(ctx: Context, number: int | None = None, *, timeout: float = 60.0, 
 
 def _declared(ctx: Context) -> Target | None:
     """The target the declaration resolves to, when it can be read (recovery trusts a journal naming it)."""
-    from ollama_sync.app.declaration import load  # noqa: PLC0415
-    from ollama_sync.app.target import resolve  # noqa: PLC0415
 
     try:
         return resolve(ctx, load(ctx).declaration).target

@@ -6,6 +6,7 @@ First finishes or undoes a transaction a killed `apply` left behind (app/apply.r
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from ollama_sync.app.watch_log import WatchRecord, last_watch_result
 from ollama_sync.core import catalog
 from ollama_sync.core.drift import SettingRow, all_in_sync, drift_lines, drift_table, unread
 from ollama_sync.core.exit_status import explain_exit_status, is_failure
+from ollama_sync.core.file_env import HOMEBREW_ENV_FILE, parse_env_file
 from ollama_sync.core.hostport import binds_all_interfaces
 from ollama_sync.core.network import AddressKind
 from ollama_sync.core.observation import RunState
@@ -184,9 +186,6 @@ def _recover(ctx: Context, progress: Progress | None, declared: Target) -> str |
 
 def homebrew_env(ctx: Context) -> tuple[str, tuple[str, ...]] | None:
     """Homebrew's env file for the Ollama service (Homebrew ≥ 6.0.15), and the variables it sets."""
-    import posixpath  # noqa: PLC0415
-
-    from ollama_sync.core.file_env import HOMEBREW_ENV_FILE, parse_env_file  # noqa: PLC0415
 
     path = posixpath.join(ctx.machine.home, HOMEBREW_ENV_FILE)
     text = ctx.files.read_text(path)

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Final
 
 from ollama_sync.app.context import Context
+from ollama_sync.system.state import ensure_state_dir
 
 WATCH_LOG: Final = "watch.log"
 KEEP_RECORDS: Final = 200
@@ -39,7 +40,6 @@ def watch_log_path(ctx: Context) -> str:
 
 def append_record(ctx: Context, record: WatchRecord) -> None:
     """Add a run, keeping the newest KEEP_RECORDS."""
-    from ollama_sync.system.state import ensure_state_dir  # noqa: PLC0415
 
     ensure_state_dir(ctx.files, ctx.machine.state_dir)
     path = watch_log_path(ctx)

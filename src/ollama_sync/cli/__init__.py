@@ -14,7 +14,7 @@ from typing import Any, Final
 import click
 
 from ollama_sync import __version__
-from ollama_sync.errors import OllamaSyncError
+from ollama_sync.errors import ConfigError, OllamaSyncError
 
 # name → (module, short help); a module is imported only when its command runs, so --help stays fast.
 COMMANDS: Final[dict[str, tuple[str, str]]] = {
@@ -131,7 +131,6 @@ def _report(exc: Exception, debug: bool, json_args: list[str] | None) -> int:
 def _json_error(args: list[str], message: str, exc: OllamaSyncError | None) -> None:
     """The error as the --json document on stdout (cli/output.ErrorDocument)."""
     from ollama_sync.cli.output import emit_error  # noqa: PLC0415  # only for errors under --json
-    from ollama_sync.errors import ConfigError  # noqa: PLC0415
 
     location = exc.location if isinstance(exc, ConfigError) else None
     if location is not None:

@@ -1,12 +1,14 @@
 """The declared shape of every `--json` document: the envelope, then one TypedDict per command's payload.
 
 Every document is `{"version": 1, "command": <name>, "ok": <bool>, …}`: the `Envelope` keys that
-cli/output.emit_json adds, then the command's payload, which always starts with its verdict `ok` (errors
-under --json use the same envelope with `"ok": false`). The command modules import these types for type
-checking only, so a command's start-up does not pay for them; tests/cli/test_json_shapes.py runs every
-command and checks its real output against the declaration here, key by key. Nested objects that are
-themselves records (findings, plan steps, watch records) are declared too; the larger nested views (a
-status section, a transaction outcome) are objects whose keys the command's own tests pin.
+cli/output.emit_json adds, then the command's payload, which always starts with its verdict `ok`. Errors
+under --json use the same envelope with `"ok": false` and an `error` object (cli/output.ErrorDocument).
+
+This module is the declaration, not on any command's import path (no start-up cost): the commands build
+their payloads as dicts, and tests/cli/test_json_shapes.py runs every command and checks its real output
+against the TypedDict here, key by key and type by type. Nested objects that are themselves records
+(findings, plan steps, generations, watch records) are declared to the field; the larger nested views
+(a status section, a transaction outcome) are objects whose keys the command's own tests pin.
 """
 
 from __future__ import annotations
@@ -70,10 +72,9 @@ class RenderDoc(Verdict):
     findings: list[FindingJson]
 
 
-class PlanDoc(Verdict):
-    """`plan --json`."""
+class PlannedChange(Verdict):
+    """What `plan` and `apply` both report about the change."""
 
-    changes: bool
     backend: str
     path: str
     source: str
@@ -82,23 +83,21 @@ class PlanDoc(Verdict):
     foreign_file: bool
     diff: str
     findings: list[FindingJson]
+
+
+class PlanDoc(PlannedChange):
+    """`plan --json`."""
+
+    changes: bool
     live_checked: bool
     live_note: str | None
 
 
-class ApplyDoc(Verdict):
+class ApplyDoc(PlannedChange):
     """`apply --json`."""
 
     changed: bool
     cancelled: bool
-    backend: str
-    path: str
-    source: str
-    steps: list[StepJson]
-    noop_reason: str | None
-    foreign_file: bool
-    diff: str
-    findings: list[FindingJson]
     outcome: dict[str, Any] | None  # the switch: generation, attempt, rollback (cli/outcome.py)
     restart: dict[str, Any] | None
     recovered: dict[str, Any] | None
