@@ -13,10 +13,9 @@ import pytest
 
 from ollama_sync.app.apply import recover
 from ollama_sync.app.context import Context, GlobalOptions
-from ollama_sync.app.transaction import target_to_json
 from ollama_sync.core.machine_facts import PathStat
 from ollama_sync.core.settings import Backend, Scope
-from ollama_sync.core.target import Machine, Target
+from ollama_sync.core.target import Machine, Target, target_to_json
 from ollama_sync.core.trust import state_dir_problem
 from ollama_sync.errors import StateError
 from ollama_sync.system.files import Files

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from ollama_sync.app.context import Context, GlobalOptions
-from ollama_sync.app.transaction import Transaction, target_to_json
+from ollama_sync.app.transaction import Transaction
 from ollama_sync.core.settings import Backend, Scope
-from ollama_sync.core.target import Machine, Target
+from ollama_sync.core.target import Machine, Target, target_to_json
 from ollama_sync.errors import OllamaSyncError
 from ollama_sync.system.state import StateStore
 from ollama_sync.system.state_records import Generation, Journal

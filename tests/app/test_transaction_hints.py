@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from ollama_sync.app.context import Context
-from ollama_sync.app.transaction import Transaction, target_to_json
+from ollama_sync.app.transaction import Transaction
 from ollama_sync.cli.outcome import outcome_json, print_outcome
 from ollama_sync.core.settings import Backend, Scope
-from ollama_sync.core.target import Machine, Target
+from ollama_sync.core.target import Machine, Target, target_to_json
 from ollama_sync.system.launchctl import LaunchdManager
 from ollama_sync.system.runner import Completed
 from ollama_sync.system.state import StateStore

@@ -50,7 +50,7 @@ def test_a_fifo_or_device_with_a_good_extension_is_refused(tmp_path: Path, name:
 
 def test_a_folder_as_config_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _cli(tmp_path, tmp_path, "check") == 2
-    assert f"error: {tmp_path}: cannot read {tmp_path}: it is a folder" in capsys.readouterr().err
+    assert f"error: {tmp_path}: cannot read it: it is a folder, not a file" in capsys.readouterr().err
 
 
 def test_invalid_utf8_in_a_declaration_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -163,6 +163,9 @@ ROWS = {
     "path-not-absolute": Row(
         "path-not-absolute", 'modelsPath = "~/models"\n', Severity.WARNING, "OLLAMA_MODELS",
         "expand neither ~ nor $VARIABLES", "full path", 2),
+    "invalid-model-name": Row(
+        "invalid-model-name", 'models = ["llama3.2", "../../etc/passwd"]\n', Severity.ERROR, None,
+        "model name '../../etc/passwd' has more than three /-separated parts", "as `ollama pull` takes it", 2),
 }
 
 

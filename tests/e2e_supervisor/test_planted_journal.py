@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from ollama_sync.app.transaction import target_to_json
 from ollama_sync.core.settings import Backend, Scope
-from ollama_sync.core.target import Target
+from ollama_sync.core.target import Target, target_to_json
 from ollama_sync.system.files import Files
 from ollama_sync.system.state import StateStore
 from ollama_sync.system.state_records import Journal

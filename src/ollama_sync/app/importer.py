@@ -17,11 +17,13 @@ from ollama_sync.core.findings import Finding, Location, Severity, sort_findings
 from ollama_sync.core.importing import ALL_KEYS, NIX_MODULE_KEYS, Imported, import_facts
 from ollama_sync.core.nix.snippet import render_nix_module
 from ollama_sync.core.paths import DROPIN_NAME
-from ollama_sync.core.servicefile import ServiceFacts, read_plist, read_systemd
+from ollama_sync.core.render import render
+from ollama_sync.core.servicefile import ServiceFacts, check_unit, read_plist, read_systemd
 from ollama_sync.core.settings import DEFAULT_LABEL, Backend, Scope, ServiceOptions
 from ollama_sync.core.target import default_backend, resolve_target
 from ollama_sync.core.validate import validate
 from ollama_sync.errors import ConfigError, Unsupported, UsageError
+from ollama_sync.system.files import decode_utf8
 from ollama_sync.system.service import manager_for
 
 HOMEBREW_LABEL = "homebrew.mxcl.ollama"
@@ -68,7 +70,7 @@ def import_service(ctx: Context, request: ImportRequest) -> ImportResult:
         extra.append(Finding("import-system-scope", Severity.WARNING, "the service is a system service",
                              "the Nix modules run a per-user service; use --format toml for a system one",
                              Location(facts.source)))
-    findings = sort_findings(imported.findings + tuple(extra) + validate(imported.declaration()))
+    findings = sort_findings(imported.findings + tuple(extra) + _check(ctx, imported))
     text = _render(imported, request)
     if request.output:
         from ollama_sync.core.trust import PRIVATE_FILE_MODE, PUBLIC_FILE_MODE, secret_variables  # noqa: PLC0415  # 23 ms (permission rules): only import writes a file
@@ -77,6 +79,14 @@ def import_service(ctx: Context, request: ImportRequest) -> ImportResult:
         mode = PRIVATE_FILE_MODE if secret else PUBLIC_FILE_MODE
         ctx.user_files.write_atomic(request.output, text.encode(), mode=mode)
     return ImportResult(facts.source, text, request.output, findings)
+
+
+def _check(ctx: Context, imported: Imported) -> tuple[Finding, ...]:
+    """What `check` would say about the imported declaration: validation, and what the service file
+    cannot carry (a label too long or with characters the backend's file names refuse, NUL, …)."""
+    decl = imported.declaration()
+    target = resolve_target(decl.service, ctx.machine, decl.service.binary or "ollama")
+    return validate(decl) + render(decl, target).findings
 
 
 def _facts(ctx: Context, request: ImportRequest) -> tuple[ServiceFacts, list[Finding]]:
@@ -98,9 +108,11 @@ def _file_facts(ctx: Context, path: str, dropins: tuple[str, ...], *, explicit: 
     if path.endswith(".plist") or data.lstrip().startswith((b"<?xml", b"bplist")):
         facts = read_plist(data, path)
         return _with_homebrew_env(ctx, facts) if facts.label == HOMEBREW_LABEL else (facts, [])
+    unit = decode_utf8(data, path)
+    check_unit(unit, path)
     folder = path + ".d"
     own = [posixpath.join(folder, n) for n in files.list_names(folder) if n.endswith(".conf")]
-    units = [(path, data.decode("utf-8", errors="replace"))]
+    units = [(path, unit)]
     for dropin in [*own, *dropins]:
         text = (files if dropin in own else ctx.user_files).read_text(dropin)
         if text is None:
@@ -194,10 +206,10 @@ def _render_toml(imported: Imported, comment: str) -> str:
     ollama["enable"] = True
     for key, setting in imported.settings:
         ollama[key] = list(setting) if isinstance(setting, tuple) else setting
-    if imported.environment:
-        env = tomlkit.table()
-        for name, text in imported.environment:
-            env[name] = text
-        ollama["environment"] = env
     doc["ollama"] = ollama
-    return tomlkit.dumps(doc)
+    text = tomlkit.dumps(doc)
+    if imported.environment:  # written line by line: tomlkit's table append is quadratic (40,000 variables)
+        lines = (f"{tomlkit.key(name).as_string()} = {tomlkit.string(value).as_string()}\n"
+                 for name, value in imported.environment)
+        text += "\n[ollama.environment]\n" + "".join(lines)
+    return text

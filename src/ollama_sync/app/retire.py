@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ollama_sync.app.context import Context
 from ollama_sync.core.render import is_ours
-from ollama_sync.core.target import Target
+from ollama_sync.core.target import Target, target_from_json, target_to_json
 from ollama_sync.errors import OllamaSyncError
 from ollama_sync.system.state import StateStore
 
@@ -31,8 +31,6 @@ class Previous:
 
 def previous_service(ctx: Context, store: StateStore, target: Target) -> Previous | None:
     """The service the newest generation was applied to, when it is another one whose file is still ours."""
-    from ollama_sync.app.transaction import target_from_json  # noqa: PLC0415  # 46 ms (the transaction): only when an old service file exists
-
     newest = store.newest(result="ok")  # the service the last successful apply left running
     if newest is None or newest.target is None:
         return None
@@ -57,7 +55,6 @@ def _same_service(a: Target, b: Target) -> bool:
 def retire(ctx: Context, store: StateStore, previous: Previous) -> Generation | None:
     """Keep the old service's file as a generation, stop the service, remove the file (None: nothing there)."""
     old = previous.target
-    from ollama_sync.app.transaction import target_to_json  # noqa: PLC0415  # 21 ms (the transaction): only when an old service is retired
     from ollama_sync.system.service import manager_for  # noqa: PLC0415  # 3 ms: only the backend in use
 
     content = ctx.files.read_bytes(old.path)
@@ -74,7 +71,7 @@ def retire(ctx: Context, store: StateStore, previous: Previous) -> Generation | 
 
 def unretire(ctx: Context, store: StateStore, gen: Generation, *, timeout: float) -> str:
     """Put a retired service back (after a failed switch); returns what happened, for the report."""
-    from ollama_sync.app.transaction import Transaction, target_from_json  # noqa: PLC0415  # 77 ms (the transaction): only to bring a retired service back
+    from ollama_sync.app.transaction import Transaction  # noqa: PLC0415  # 77 ms (the transaction): only to bring a retired service back
     from ollama_sync.system.service import manager_for  # noqa: PLC0415  # as above
 
     assert gen.target is not None
@@ -104,7 +101,6 @@ def running_pid(ctx: Context, old: Target) -> int | None:
 def others_of_ours(ctx: Context, store: StateStore, skip: list[Target]) -> tuple[tuple[int, str, str], ...]:
     """(pid, name, stop command) for every process of the other services ollama-sync applied on this machine."""
     from ollama_sync.app.port_conflict import process_tree  # noqa: PLC0415  # 35 ms (psutil): only with other services of ours
-    from ollama_sync.app.transaction import target_from_json  # noqa: PLC0415  # 42 ms (the transaction): as above
     from ollama_sync.core.doctor.fixes import FixCommands  # noqa: PLC0415  # 1.4 ms: as above
 
     found: list[tuple[int, str, str]] = []

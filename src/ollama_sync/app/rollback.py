@@ -13,9 +13,9 @@ from ollama_sync.app.context import Context
 from ollama_sync.app.declaration import load
 from ollama_sync.app.history import current_generation
 from ollama_sync.app.target import resolve
-from ollama_sync.app.transaction import Outcome, Transaction, target_from_json
+from ollama_sync.app.transaction import Outcome, Transaction
 from ollama_sync.core.render import is_ours
-from ollama_sync.core.target import Target
+from ollama_sync.core.target import Target, target_from_json
 from ollama_sync.errors import OllamaSyncError
 from ollama_sync.system.health import Progress
 from ollama_sync.system.service import manager_for

@@ -62,7 +62,23 @@ def set_setting(ctx: Context, key_text: str, value_text: str, *, force: bool = F
     """Set one setting in the declaration file."""
     key = parse_key(key_text)
     value = parse_value(key, value_text)
+    refuse_unwritable(value)
     return _edit(ctx, key, value, force=force, dry_run=dry_run)
+
+
+def refuse_unwritable(value: object) -> None:
+    """A UsageError for a value no declaration file can hold exactly: NUL, or bytes that are not UTF-8
+    (a command-line argument in another encoding arrives as lone surrogates)."""
+    texts = [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)] \
+        if isinstance(value, (list, tuple)) else []
+    for text in texts:
+        if "\x00" in text:
+            raise UsageError("the value contains a NUL character, which no declaration or environment can hold",
+                             hint="remove the \\u0000 from the value")
+        bad = next((ch for ch in text if "\udc80" <= ch <= "\udcff" or "\ud800" <= ch <= "\udfff"), None)
+        if bad is not None:
+            byte = f" (byte 0x{ord(bad) - 0xDC00:02x})" if "\udc80" <= bad <= "\udcff" else ""
+            raise UsageError(f"the value is not valid UTF-8{byte}", hint="pass the value as UTF-8 text")
 
 
 def unset_setting(ctx: Context, key_text: str, *, dry_run: bool = False) -> EditResult:

@@ -10,7 +10,7 @@ from ollama_sync.core.paths import unit_file
 from ollama_sync.core.render import is_ours
 from ollama_sync.core.settings import Backend, Declaration
 from ollama_sync.core.target import Target, default_backend, resolve_target
-from ollama_sync.core.version import Version, parse_version
+from ollama_sync.core.version import Version, is_release_number, parse_version
 from ollama_sync.errors import UsageError
 from ollama_sync.system.ollama_binary import find_binary
 
@@ -46,7 +46,7 @@ def resolve(ctx: Context, decl: Declaration, *, version_text: str | None = None)
 
 def _version(ctx: Context, binary: str, found: bool, version_text: str | None) -> Version | None:
     if version_text is not None:
-        parsed = parse_version(version_text)
+        parsed = parse_version(version_text) if is_release_number(version_text) else None
         if parsed is None:
             raise UsageError(f"--ollama-version {version_text!r} is not a release number",
                              hint="for example --ollama-version 0.12.3")

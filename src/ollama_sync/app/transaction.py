@@ -9,15 +9,14 @@ from __future__ import annotations
 import contextlib
 import posixpath
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, replace
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, ClassVar, Final
 
 from ollama_sync.app.context import Context
 from ollama_sync.core.hostport import HostPort
 from ollama_sync.core.observation import ServerConfig, ServiceState, restarted_since
-from ollama_sync.core.settings import Backend, Scope
-from ollama_sync.core.target import Target
+from ollama_sync.core.target import Target, target_from_json, target_to_json
 from ollama_sync.core.trust import service_file_mode
 from ollama_sync.core.verify import ApiAnswer, Verification, declared_address, verify
 from ollama_sync.errors import OllamaSyncError, StateError, Unreachable
@@ -62,19 +61,6 @@ class Outcome:
     restored: Generation | None = None  # the generation rolled back to
     restore: BringUp | None = None
     note: str = ""
-
-
-def target_to_json(target: Target) -> dict[str, Any]:
-    """A Target as journal JSON."""
-    return asdict(target)
-
-
-def target_from_json(data: Mapping[str, object]) -> Target:
-    """The Target a journal names."""
-    fields = dict(data)
-    fields["backend"] = Backend(str(fields["backend"]))
-    fields["scope"] = Scope(str(fields["scope"]))
-    return Target(**fields)  # type: ignore[arg-type]
 
 
 def trusted_target(store: StateStore, journal: Journal, declared: Target | None) -> Target:

@@ -7,7 +7,7 @@ import click
 from ollama_sync.app.apply import ApplyResult, apply
 from ollama_sync.app.context import Context
 from ollama_sync.cli.models import pull_after_apply
-from ollama_sync.cli.options import backend_option, lock_timeout_option, version_option
+from ollama_sync.cli.options import Seconds, backend_option, lock_timeout_option, version_option
 from ollama_sync.cli.outcome import (
     ask,
     bring_up_json,
@@ -28,7 +28,7 @@ from ollama_sync.system.files import Files
 @backend_option
 @version_option
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation after showing the plan.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True, metavar="SECONDS",
+@click.option("--timeout", type=Seconds(min=0.1), default=60.0, show_default=True, metavar="SECONDS",
               help="How long to wait for the server to answer after the reload.")
 @lock_timeout_option
 @click.option("--no-models", is_flag=True, help="Do not pull the declared models after a successful apply.")

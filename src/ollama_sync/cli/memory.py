@@ -11,10 +11,12 @@ from ollama_sync.app.context import Context
 from ollama_sync.app.memory import MemoryReport, ModelRow, WhatIf, run_memory
 from ollama_sync.cli.options import version_option
 from ollama_sync.cli.output import emit_json, print_findings
+from ollama_sync.core.catalog import KV_CACHE_TYPES_CLASSIC, KV_CACHE_TYPES_LLAMA_SERVER
 from ollama_sync.core.findings import has_errors
 from ollama_sync.core.memory.fit import Verdict
 
-_SIZE_RE: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*$", re.IGNORECASE)
+_SIZE_RE: Final = re.compile(r"^\s*(\d{1,15}(?:\.\d{1,15})?)\s*([KMGT]?)(?:i?B)?\s*$", re.IGNORECASE)
+KV_CACHE_TYPES: Final = sorted({*KV_CACHE_TYPES_CLASSIC, *KV_CACHE_TYPES_LLAMA_SERVER})  # any release's
 _UNITS: Final = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
 _BAR: Final = 40
 _COLOURS: Final = {Verdict.GPU: "green", Verdict.CPU: "green", Verdict.SPILL: "yellow", Verdict.NO: "red"}
@@ -40,7 +42,8 @@ def human(n: int) -> str:
 @click.argument("models", nargs=-1, metavar="[MODEL]...")
 @click.option("--context", "context", type=click.IntRange(min=1), help="What if: context length per request.")
 @click.option("--parallel", type=click.IntRange(min=1), help="What if: parallel requests per model.")
-@click.option("--kv-cache-type", metavar="TYPE", help="What if: KV cache type (f16, q8_0, q4_0, …).")
+@click.option("--kv-cache-type", type=click.Choice(KV_CACHE_TYPES, case_sensitive=False),
+              help="What if: KV cache type.")
 @click.option("--flash-attention/--no-flash-attention", "flash_attention", default=None,
               help="What if: flash attention on or off.")
 @click.option("--sweep", type=click.Choice(["context"]), help="Chart the total across context lengths 2k…128k.")

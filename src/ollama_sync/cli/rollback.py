@@ -6,7 +6,7 @@ import click
 
 from ollama_sync.app.context import Context
 from ollama_sync.app.rollback import RollbackResult, rollback
-from ollama_sync.cli.options import lock_timeout_option
+from ollama_sync.cli.options import Seconds, lock_timeout_option
 from ollama_sync.cli.outcome import outcome_json, print_outcome, print_recovery, progress, recovery_json
 from ollama_sync.cli.output import emit_json
 from ollama_sync.system.files import Files
@@ -14,7 +14,7 @@ from ollama_sync.system.files import Files
 
 @click.command(name="rollback")
 @click.argument("number", type=click.IntRange(min=1), required=False)
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True, metavar="SECONDS",
+@click.option("--timeout", type=Seconds(min=0.1), default=60.0, show_default=True, metavar="SECONDS",
               help="How long to wait for the server to answer after the reload.")
 @lock_timeout_option
 @click.pass_obj

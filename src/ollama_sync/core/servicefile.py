@@ -46,20 +46,19 @@ class ServiceFacts:
 
 
 def read_plist(data: bytes, path: str) -> ServiceFacts:
-    """A launchd property list (XML or binary) → facts; an unreadable plist is a ConfigError."""
-    try:
-        plist = plistlib.loads(data)
-    except (plistlib.InvalidFileException, ExpatError, ValueError) as exc:
-        raise ConfigError(f"not a property list: {exc}", location=Location(path),
-                          hint="check it with `plutil -lint`") from None
+    """A launchd property list (XML or binary) → facts; an unreadable plist or one that is not a launchd
+    job (no string Label, no ProgramArguments array of strings or Program string) is a ConfigError."""
+    plist = _load_plist(data, path)
     if not isinstance(plist, dict):
-        raise ConfigError("the property list is not a dictionary", location=Location(path))
+        raise ConfigError("the property list is not a dictionary", location=Location(path),
+                          hint="a launchd job is a <dict> with Label and ProgramArguments")
     findings: list[Finding] = []
-    env = _plist_environment(plist.get("EnvironmentVariables") or {}, path, findings)
-    args = plist.get("ProgramArguments") or ([plist["Program"]] if "Program" in plist else [])
-    binary = str(args[0]) if args else None
-    if [str(a) for a in args[1:]] != ["serve"]:
-        findings.append(_note("import-arguments", f"ProgramArguments {args!r} is not `<ollama> serve`",
+    env = _plist_environment(plist.get("EnvironmentVariables", {}), path, findings)
+    args = _program_arguments(plist, path)
+    binary = args[0]
+    if args[1:] != ["serve"]:
+        findings.append(_note("import-arguments", f"the program arguments `{' '.join(args)}` are not "
+                              "`<ollama> serve`",
                               "ollama-sync always runs `<binary> serve`; other arguments are dropped", path))
     findings += [_note("import-not-carried", f"launchd key {key!r} is not carried",
                        "ollama-sync renders its own launchd keys; add it back by hand if you need it", path)
@@ -68,6 +67,37 @@ def read_plist(data: bytes, path: str) -> ServiceFacts:
         source=path, backend=Backend.LAUNCHD, environment=env, label=_str_or_none(plist.get("Label")),
         binary=binary, log_path=_plist_log_path(plist, path, findings), user=_str_or_none(plist.get("UserName")),
         scope=Scope.SYSTEM if "/LaunchDaemons/" in path else Scope.USER, findings=tuple(findings))
+
+
+def _load_plist(data: bytes, path: str) -> object:
+    try:
+        return plistlib.loads(data)
+    except (plistlib.InvalidFileException, ExpatError, ValueError) as exc:
+        why = str(exc)
+    except LookupError as exc:  # <?xml encoding="…"?> names an encoding Python does not know
+        why = str(exc)
+    except RecursionError:  # a binary plist nested past the stack
+        why = "nested too deeply"
+    except (AttributeError, TypeError, IndexError, KeyError, OverflowError, MemoryError):
+        # plistlib's own bugs on malformed input: a <date> that is not ISO 8601 gives AttributeError,
+        # binary offsets past the end IndexError, unhashable keys TypeError.
+        why = "a malformed value (a <date> must look like 2024-01-31T12:00:00Z)"
+    raise ConfigError(f"not a property list: {why}", location=Location(path), hint="check it with `plutil -lint`")
+
+
+def _program_arguments(plist: dict[str, object], path: str) -> list[str]:
+    """ProgramArguments (or Program): a non-empty array of strings, as launchd requires."""
+    args = plist.get("ProgramArguments")
+    if args is None and isinstance(plist.get("Program"), str):
+        args = [plist["Program"]]
+    if not isinstance(args, list) or not args or not all(isinstance(a, str) for a in args) or not args[0]:
+        raise ConfigError("not a launchd job: ProgramArguments must be an array of strings (or Program a string)",
+                          location=Location(path), hint="<key>ProgramArguments</key><array><string>/path/to/"
+                          "ollama</string><string>serve</string></array>")
+    if "Label" in plist and not isinstance(plist["Label"], str):
+        raise ConfigError("not a launchd job: Label must be a string", location=Location(path),
+                          hint="<key>Label</key><string>com.github.ollama</string>")
+    return args
 
 
 def _str_or_none(value: object) -> str | None:
@@ -79,13 +109,26 @@ def _plist_environment(raw: object, path: str, findings: list[Finding]) -> tuple
         raise ConfigError("EnvironmentVariables is not a dictionary", location=Location(path))
     env: list[tuple[str, str]] = []
     for name, value in raw.items():
+        if not isinstance(name, str):
+            raise ConfigError(f"EnvironmentVariables has a key that is {_plist_type(name)}, not a string",
+                              location=Location(path), hint="variable names are <key>NAME</key>")
+        if not isinstance(value, (str, int, float)):  # bool is an int; <array>, <dict>, <data>, <date> are not
+            raise ConfigError(f"EnvironmentVariables.{name} is {_plist_type(value)}, not a string",
+                              location=Location(path), hint="launchd passes only strings: <string>…</string>")
         if not isinstance(value, str):
             findings.append(Finding("import-not-string", Severity.WARNING,
                                     f"{name} is a {type(value).__name__} in the plist; carried as text",
                                     "launchd passes only strings; check the value", Location(path), name))
         text = value if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
-        env.append((str(name), text))
+        env.append((name, text))
     return tuple(env)
+
+
+def _plist_type(value: object) -> str:
+    """The plist element a Python value came from, for messages (never a Python repr)."""
+    kinds = ((bool, "a <true/> or <false/>"), (int, "an <integer>"), (float, "a <real>"), (str, "a <string>"),
+             (bytes, "a <data>"), (list, "an <array>"), (dict, "a <dict>"))
+    return next((name for kind, name in kinds if isinstance(value, kind)), "a <date>")  # plistlib: datetime
 
 
 def _plist_log_path(plist: dict[str, object], path: str, findings: list[Finding]) -> str | None:
@@ -123,6 +166,21 @@ def read_systemd(files: Sequence[tuple[str, str]]) -> ServiceFacts:
         label=_unit_stem(files[0][0]), binary=_exec_binary(values.get("ExecStart", ("", ""))[0]),
         log_path=_systemd_log_path(values), user=values.get("User", (None, ""))[0],
         scope=Scope.USER if "/systemd/user/" in files[0][0] else Scope.SYSTEM, findings=tuple(findings))
+
+
+def check_unit(text: str, path: str) -> None:
+    """A ConfigError unless text is a systemd service unit: a [Service] section with ExecStart=.
+
+    What `import` must not mistake for a unit: an empty file, random text, a supervisord program section.
+    """
+    sections = {line.strip(_WS) for line in text.split("\n") if line.strip(_WS).startswith("[")}
+    if "[Service]" not in sections:
+        found = ", ".join(sorted(sections)[:3]) or "none"
+        raise ConfigError(f"not a systemd service unit: no [Service] section (sections: {found})",
+                          location=Location(path, 1), hint="name a .service unit file (systemctl cat ollama)")
+    if not any(key == "ExecStart" and value for key, value, _ in _service_assignments(text)):
+        raise ConfigError("not a systemd service unit: [Service] has no ExecStart=", location=Location(path),
+                          hint="a unit that runs Ollama has ExecStart=/path/to/ollama serve")
 
 
 def _service_assignments(text: str) -> list[tuple[str, str, int]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Final
 
 from ollama_sync.core.findings import Location
@@ -83,7 +84,12 @@ class Declaration:
 
     def location_of(self, key: str) -> Location | None:
         """Where a setting (or "environment.NAME") was declared, if known."""
+        return self._location_index.get(key)
+
+    @cached_property
+    def _location_index(self) -> dict[str, Location]:
+        """locations as a dict, built once: validation asks once per variable (40,000 must stay linear)."""
+        index: dict[str, Location] = {}
         for name, loc in self.locations:
-            if name == key:
-                return loc
-        return None
+            index.setdefault(name, loc)  # the first place wins, as the tuple's order says
+        return index

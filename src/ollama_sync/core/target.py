@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from ollama_sync.core.paths import default_log_path, expand_home, service_file, service_name, wants_dropin
 from ollama_sync.core.settings import Backend, Scope, ServiceOptions
@@ -36,6 +38,19 @@ class Target:
     log_path: str | None
     dropin: bool = False  # systemd: a drop-in for the installer's unit
     user: str | None = None
+
+
+def target_to_json(target: Target) -> dict[str, Any]:
+    """A Target as journal JSON."""
+    return asdict(target)
+
+
+def target_from_json(data: Mapping[str, object]) -> Target:
+    """The Target a journal names."""
+    fields = dict(data)
+    fields["backend"] = Backend(str(fields["backend"]))
+    fields["scope"] = Scope(str(fields["scope"]))
+    return Target(**fields)  # type: ignore[arg-type]
 
 
 def resolve_target(service: ServiceOptions, machine: Machine, binary: str, *,

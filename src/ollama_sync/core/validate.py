@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import cache
 from typing import Final
 
 from ollama_sync.core import catalog
@@ -23,6 +24,7 @@ from ollama_sync.core.hostport import (
     parse_host,
     strip_value,
 )
+from ollama_sync.core.models import model_name_problem
 from ollama_sync.core.options import OPTIONS
 from ollama_sync.core.settings import Declaration
 from ollama_sync.core.version import Version
@@ -38,6 +40,8 @@ _TRUE: Final = ("1", "t", "T", "TRUE", "true", "True")  # strconv.ParseBool
 _FALSE: Final = ("0", "f", "F", "FALSE", "false", "False")
 _MEANT_FALSE: Final = ("off", "no", "n", "disable", "disabled", "none", "null", "nil")
 _UNQUANTIZED: Final = ("f16", "f32", "bf16")
+# difflib costs about 1 ms per unknown name: "did you mean" only for declarations up to this many variables.
+MAX_SUGGESTING: Final = 200
 _FA_HINT: Final = "add flash_attention = true (flashAttention = true) to the declaration"
 
 
@@ -46,15 +50,27 @@ def validate(decl: Declaration, version: Version | None = None) -> tuple[Finding
     judged = version or catalog.NEWEST
     env = render_environment(decl.settings)
     findings: list[Finding] = []
+    suggest = len(env) <= MAX_SUGGESTING  # past that, unknown names are not typos; keeps validation linear
     for name, value in env.items():
-        findings.extend(_check_variable(name, value, judged, _locate(decl, name)))
+        findings.extend(_check_variable(name, value, judged, _locate(decl, name), suggest=suggest))
     findings.extend(_check_combinations(decl, env, judged))
+    findings.extend(_check_models(decl))
     for name in duplicated_variables(decl.settings):
         findings.append(Finding(
             "duplicate-variable", Severity.ERROR,
             f"{name} is set both by a setting and in the environment table",
             f"remove environment.{name}, or the setting that renders it", _locate(decl, name), name))
     return sort_findings(_port_at_port_line(decl, findings))
+
+
+def _check_models(decl: Declaration) -> Iterator[Finding]:
+    """A declared model name the server would refuse (`models sync` would fail on it after apply)."""
+    for name in decl.settings.models:
+        problem = model_name_problem(name)
+        if problem is not None:
+            yield Finding("invalid-model-name", Severity.ERROR, f"model name {name!r} {problem}",
+                          "write a name as `ollama pull` takes it, e.g. llama3.2:3b or namespace/model:tag",
+                          decl.location_of("models"))
 
 
 def _locate(decl: Declaration, name: str) -> Location | None:
@@ -77,7 +93,8 @@ def _port_at_port_line(decl: Declaration, findings: list[Finding]) -> list[Findi
             else f for f in findings]
 
 
-def _check_variable(name: str, value: str, version: Version, loc: Location | None) -> Iterator[Finding]:
+def _check_variable(name: str, value: str, version: Version, loc: Location | None, *,
+                    suggest: bool = True) -> Iterator[Finding]:
     if not _NAME_RE.match(name):
         yield Finding("invalid-variable-name", Severity.ERROR, f"{name!r} is not a valid environment variable name",
                       "use letters, digits and underscores, not starting with a digit", loc, name)
@@ -88,7 +105,7 @@ def _check_variable(name: str, value: str, version: Version, loc: Location | Non
         return
     var = catalog.lookup(name)
     if var is None:
-        yield _unknown(name, loc)
+        yield _unknown(name, loc, suggest=suggest)
         return
     if var.reader is not Reader.SERVER:
         yield Finding("client-only-variable", Severity.WARNING,
@@ -114,7 +131,7 @@ def _check_variable(name: str, value: str, version: Version, loc: Location | Non
     yield from _check_value(var, stripped, version, loc)
 
 
-def _unknown(name: str, loc: Location | None) -> Finding:
+def _unknown(name: str, loc: Location | None, *, suggest: bool) -> Finding:
     if not name.startswith("OLLAMA_"):
         return Finding("passthrough-variable", Severity.INFO,
                        f"{name} is not an Ollama variable; it is passed to the server as it is", "", loc, name)
@@ -122,17 +139,21 @@ def _unknown(name: str, loc: Location | None) -> Finding:
     if option is not None:
         hint = f"{option} is a per-model option: set PARAMETER {option} in a Modelfile, or pass it per request"
     else:
-        meant = catalog.MISTAKES.get(name) or _closest(name)
+        meant = catalog.MISTAKES.get(name) or (_closest(name) if suggest else None)
         hint = f"did you mean {meant}? rename it" if meant else "remove it: no Ollama release reads it"
     return Finding("unknown-variable", Severity.WARNING,
                    f"{name} is not read by `ollama serve`: setting it has no effect", hint, loc, name)
 
 
+@cache
+def _server_names() -> list[str]:
+    return [var.name for var in catalog.CATALOG if var.reader is Reader.SERVER]
+
+
 def _closest(name: str) -> str | None:
     import difflib  # noqa: PLC0415  # only for unknown names
 
-    names = [var.name for var in catalog.CATALOG if var.reader is Reader.SERVER]
-    close = difflib.get_close_matches(name, names, n=1, cutoff=0.75)
+    close = difflib.get_close_matches(name, _server_names(), n=1, cutoff=0.75)
     return close[0] if close else None
 
 

@@ -47,3 +47,8 @@ def v(text: str) -> Version:
     if parsed is None:  # pragma: no cover - guards the tables, not user input
         raise ValueError(f"not a version: {text!r}")
     return parsed
+
+
+def is_release_number(text: str) -> bool:
+    """True when text is exactly a release number (0.12.3, v0.12.3, 0.13.0-rc1), nothing around it."""
+    return re.fullmatch(r"v?" + _VERSION, text) is not None

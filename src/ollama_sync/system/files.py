@@ -77,16 +77,16 @@ class Files:
         kind = os.fstat(fd).st_mode
         if not stat.S_ISREG(kind):
             os.close(fd)
-            what = "a folder" if stat.S_ISDIR(kind) else "not a regular file"
-            raise ConfigError(f"cannot read {path}: it is {what}", location=Location(path),
-                              hint="name a regular file")
+            what = "a folder, not a file" if stat.S_ISDIR(kind) else "not a regular file"
+            where = self.location(path)  # the location prefix names the path (inside the root under --root)
+            raise ConfigError(f"cannot read it: it is {what}", location=Location(where), hint="name a regular file")
         with os.fdopen(fd, "rb") as handle:
             try:
                 data = handle.read(limit + 1)
             except OSError as exc:
                 raise file_error("read", self.location(path), exc) from None
         if len(data) > limit:
-            raise ConfigError(f"cannot read {path}: larger than {limit} bytes", location=Location(path),
+            raise ConfigError(f"cannot read it: larger than {limit} bytes", location=Location(self.location(path)),
                               hint="this is not a file ollama-sync reads; check the path")
         return data
 

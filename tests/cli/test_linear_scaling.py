@@ -1,0 +1,66 @@
+"""Validation and import are linear in the number of variables (issue #11: 40,000 took 20 s).
+
+Timed relative to a run a quarter the size, so the test holds on a slow or busy machine: four times the
+variables may take at most eight times as long (a quadratic step would take sixteen).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from ollama_sync.cli import run
+from ollama_sync.core.findings import Location
+from ollama_sync.core.settings import Declaration, OllamaSettings
+from ollama_sync.core.validate import validate
+
+SMALL, LARGE = 10_000, 40_000
+
+
+def _seconds(action: Callable[[], object]) -> float:
+    best = float("inf")
+    for _ in range(2):  # the better of two: a scheduler hiccup on a shared machine must not fail the test
+        started = time.perf_counter()
+        action()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def _declaration(n: int) -> Declaration:
+    names = [f"OLLAMA_X{i}" for i in range(n)]
+    env = tuple((name, str(i)) for i, name in enumerate(names))
+    where = tuple((f"environment.{name}", Location("c.toml", i + 3)) for i, name in enumerate(names))
+    return Declaration(OllamaSettings(environment=env), source="c.toml", locations=where)
+
+
+def test_validation_is_linear_in_the_number_of_variables() -> None:
+    small, large = _declaration(SMALL), _declaration(LARGE)
+    assert len(validate(large)) == LARGE  # one unknown-variable warning each, each at its own line
+    assert validate(large)[-1].location is not None
+    ratio = _seconds(lambda: validate(large)) / _seconds(lambda: validate(small))
+    assert ratio < 8, f"{LARGE} variables took {ratio:.1f}x as long as {SMALL}"
+
+
+def _unit(tmp_path: Path, n: int) -> Path:
+    path = tmp_path / f"ollama-{n}.service"
+    path.write_text("[Service]\nExecStart=/usr/bin/ollama serve\n"
+                    + "".join(f"Environment=OLLAMA_X{i}={i}\n" for i in range(n)))
+    return path
+
+
+def test_import_is_linear_in_the_number_of_variables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    small, large = _unit(tmp_path, SMALL // 2), _unit(tmp_path, LARGE // 2)
+
+    def imported(unit: Path) -> None:
+        assert run(["--root", str(tmp_path / "root"), "import", str(unit)]) == 0
+        capsys.readouterr()
+
+    ratio = _seconds(lambda: imported(large)) / _seconds(lambda: imported(small))
+    assert ratio < 8, f"importing {LARGE // 2} variables took {ratio:.1f}x as long as {SMALL // 2}"
+    assert run(["--root", str(tmp_path / "root"), "import", str(large)]) == 0
+    out = capsys.readouterr().out
+    last = LARGE // 2 - 1
+    assert out.count("\nOLLAMA_X") == LARGE // 2 and f'OLLAMA_X{last} = "{last}"' in out
