@@ -217,3 +217,37 @@ def test_fleet_findings_exposure_and_memory_per_group(bed: Bed) -> None:
             assert f"{model['name']}: {model['verdict']}" in row, (row, model)
     assert "exposed: h3" in done.stdout
     assert h3.status()["server"]["listen"] == "0.0.0.0:11434"
+
+
+VARIANTS = Path(__file__).parent / "playbooks" / "variants.yml"
+
+
+def test_a_config_file_from_the_controller_then_the_same_file_on_the_host(bed: Bed) -> None:
+    h1 = bed.host("h1")
+    toml = bed.folder / "controller-files" / "h1.toml"  # on the controller: the action plugin sends its text
+    toml.parent.mkdir(exist_ok=True)
+    toml.write_text(f'[service]\nbackend = "supervisord"\nbinary = "{bed.ollama}"\ninclude_dir = "{h1.include_dir}"\n\n'
+                    f'[ollama]\nhost = "{h1.address}"\nport = 11434\nmodels_path = "{h1.models}"\nkeep_alive = "7m"\n')
+    done = bed.playbook(bed.inventory(), VARIANTS, "--limit", "h1", "-e", json.dumps({"fleet_config": str(toml)}))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert recap(done.stdout)["h1"]["changed"] == 1
+    assert h1.config.read_text() == toml.read_text()  # written where ollama-sync looks on the host
+    assert declared(bed, "h1", "OLLAMA_KEEP_ALIVE") == ("7m", "7m0s")  # the server logs Go's duration
+    on_host = json.dumps({"fleet_config": str(h1.config), "fleet_remote_src": True})
+    again = bed.playbook(bed.inventory(), VARIANTS, "--limit", "h1", "-e", on_host)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert recap(again.stdout)["h1"]["changed"] == 0  # the same declaration, read where it is
+
+
+def test_state_absent_stops_the_service_and_removes_its_file(bed: Bed) -> None:
+    h2 = bed.host("h2")
+    assert h2.server_pid() is not None and h2.service_file.exists()
+    args = ("--limit", "h2", "-e", json.dumps({"fleet_state": "absent"}))
+    done = bed.playbook(bed.inventory(), VARIANTS, *args)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert recap(done.stdout)["h2"]["changed"] == 1
+    assert not h2.service_file.exists() and h2.server_pid() is None
+    assert h2.api_version(11434) is None
+    again = bed.playbook(bed.inventory(), VARIANTS, *args)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert recap(again.stdout)["h2"]["changed"] == 0
