@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_ROOT := .demo-root
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean e2e-macos
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest -q
+
+# The launchd end-to-end suite: a real Mac only (real launchctl, the stand-in as ollama, a throwaway label).
+# Answers are written to e2e-recordings/. Elsewhere every test is skipped, never passed.
+e2e-macos: $(STAMP)
+	OLLAMA_SYNC_E2E_RECORD=$${OLLAMA_SYNC_E2E_RECORD:-e2e-recordings} $(BIN)/pytest -m e2e -rs -v tests/e2e
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -136,9 +136,11 @@ def live(tmp_path: Path) -> tuple[Context, FakeRunner, int]:
                completed([], 0, launchd_print(f"OLLAMA_HOST => 127.0.0.1:{port}")))
     runner.add(["launchctl", "print-disabled", "gui/501"],
                completed([], 0, 'disabled services = {\n\t"com.github.ollama" => enabled\n}\n'))
-    list_text = (shared / "fixtures/macos/launchctl-list-grep-ollama-app.txt").read_text()
-    list_text += (shared / "fixtures/macos/launchctl-list-grep-homebrew-exit78.txt").read_text()
-    runner.add(["launchctl", "list"], completed([], 0, "PID\tStatus\tLabel\n" + list_text))
+    recorded = Path(__file__).resolve().parent.parent / "fixtures" / "launchctl"  # INDEX.md there
+    runner.add(["launchctl", "print", "gui/501"],
+               completed([], 0, (recorded / "print-gui-domain-ollama-jobs-RECONSTRUCTED.txt").read_text()))
+    runner.add(["launchctl", "print", "user/501"],
+               completed([], 0, (recorded / "print-user-domain-ollama-job-RECONSTRUCTED.txt").read_text()))
     return ctx, runner, port
 
 
@@ -170,10 +172,15 @@ def test_live_doctor_names_launchd_jobs(live: tuple[Context, FakeRunner, int]) -
     ctx, _, _ = live
     result = doctor(ctx)
     found = {f.code: f for f in result.findings}
-    job = found["other-launchd-job"]
-    assert "application.com.electron.ollama.61282955.61282961" in job.message and "pid 70718" in job.message
-    assert job.hint.startswith("osascript")
-    assert "homebrew.mxcl.postgresql" not in " ".join(f.message for f in result.findings)
+    jobs = {f.message.split()[3]: f for f in result.findings if f.code == "other-launchd-job"}
+    app = jobs["application.com.electron.ollama.61282955.61282961"]
+    assert "in gui/501 (running, pid 70718)" in app.message and app.hint.startswith("osascript")
+    assert jobs["homebrew.mxcl.ollama"].hint == "brew services stop ollama"
+    assert jobs["com.github.ollama.old"].hint == "launchctl bootout gui/501/com.github.ollama.old"
+    ssh = jobs["com.example.ollama-ssh"]  # found in the background domain, which `launchctl list` over a GUI misses
+    assert "in user/501 (loaded, not running, last exit 78" in ssh.message
+    assert ssh.hint == "launchctl bootout user/501/com.example.ollama-ssh"
+    assert "com.github.ollama" not in jobs and "net.jwpconsulting.postgresql" not in jobs  # ours; not Ollama
     assert "server-not-answering" in found and not result.ok
     assert found["server-ignores-variable"].variable == "OLLAMA_NUM_CTX"
     assert result.judged_against == "Ollama 0.12.3"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ollama_sync.core.observation import RunState
+from ollama_sync.core.observation import RunState, restarted_since
 from ollama_sync.core.render.launchd import SESSION_TYPES, render_plist
 from ollama_sync.core.settings import Backend, Scope
 from ollama_sync.core.target import Machine, Target
@@ -20,6 +20,7 @@ from ollama_sync.errors import CommandError, OllamaSyncError
 from ollama_sync.system.files import Files
 from ollama_sync.system.launchctl import LaunchdManager
 from ollama_sync.system.launchctl_errors import Outcome, classify, failure
+from ollama_sync.system.launchctl_parse import ListEntry, parse_domain_services, parse_print, service_state
 from ollama_sync.system.runner import Completed
 from tests.conftest import require_shared
 from tests.fakes import FakeRunner
@@ -175,3 +176,47 @@ def test_rendered_agent_allows_the_background_session(target: Target) -> None:
     daemon = Target(Backend.LAUNCHD, f"/Library/LaunchDaemons/{LABEL}.plist", LABEL, "/opt/homebrew/bin/ollama",
                     Scope.SYSTEM, None)
     assert "LimitLoadToSessionType" not in plistlib.loads(render_plist({}, daemon, "/x/config.toml"))
+
+
+# -- a crash loop under KeepAlive: `spawn scheduled`, growing `runs` ---------------------------------------------
+
+
+def test_spawn_scheduled_after_a_failing_exit_is_a_crash_loop_with_launchd_reason() -> None:
+    facts = parse_print(local("print-spawn-scheduled-exit-1-RECONSTRUCTED.txt", 0, stream="stdout").stdout)
+    state = service_state(facts, domain="gui/501", enabled=True)
+    assert (state.state, state.pid, state.runs, state.crash_loop) == (RunState.STARTING, None, 5, True)
+    assert state.crash_reason == ("launchd: spawn scheduled after 5 runs (KeepAlive starts it again at most every "
+                                  "10 s), last exit: 1 (a general error; the server prints the reason to its log)")
+
+
+def test_a_verbatim_respawning_job_is_read_and_its_growing_run_count_is_a_restart() -> None:
+    text = local("print-spawn-scheduled-keepalive.txt", 0, stream="stdout").stdout  # VERBATIM-EXCERPT, agenix#308
+    facts = parse_print(text)
+    assert (facts.state, facts.runs, facts.last_exit, facts.pid) == ("spawn scheduled", 640, 0, None)
+    before = service_state(facts, domain="gui/501", enabled=True)
+    assert not before.crash_loop  # exit 0: what `ollama serve` returns after SIGTERM, not a crash by itself
+    after = service_state(parse_print(text.replace("runs = 640", "runs = 641")), domain="gui/501", enabled=True)
+    assert restarted_since(before, after) == "the service manager started the server again (640 → 641 runs)"
+
+
+def test_a_loop_caught_while_running_shows_as_a_restart_between_two_looks() -> None:
+    text = local("print-crash-loop-running-RECONSTRUCTED.txt", 0, stream="stdout").stdout
+    first = service_state(parse_print(text), domain="gui/501", enabled=True)
+    assert (first.state, first.pid, first.runs, first.last_exit) == (RunState.RUNNING, 60560, 38771, 1)
+    assert "last exit: 1" in first.detail
+    later = text.replace("runs = 38771", "runs = 38772").replace("pid = 60560", "pid = 60571")
+    second = service_state(parse_print(later), domain="gui/501", enabled=True)
+    assert restarted_since(first, second) == "the server restarted (pid 60560 → pid 60571)"
+
+
+# -- doctor: other Ollama jobs, per domain ---------------------------------------------------------------------
+
+
+def test_domain_print_lists_its_services() -> None:
+    text = local("print-gui-domain-excerpt.txt", 0, stream="stdout").stdout  # VERBATIM-EXCERPT
+    assert parse_domain_services(text) == [ListEntry("net.jwpconsulting.postgresql", 887, None),
+                                           ListEntry("com.apple.syncdefaultsd", 866, None)]
+    jobs = parse_domain_services(local("print-gui-domain-ollama-jobs-RECONSTRUCTED.txt", 0, stream="stdout").stdout)
+    assert ListEntry("com.github.ollama", None, -15) in jobs  # pid 0: not running; -15: stopped by SIGTERM
+    assert ListEntry("homebrew.mxcl.ollama", 24901, None) in jobs
+    assert parse_domain_services(shared(RUNNING, 0, stream="stdout").stdout) == []  # a service print has none

@@ -136,12 +136,22 @@ def _local_facts(ctx: Context, obs: Observation) -> dict[str, Any]:
 
 
 def other_launchd_jobs(ctx: Context, ours: str) -> tuple[ManagerJob, ...]:
-    """`launchctl list` rows whose label names Ollama, other than our own job."""
-    from ollama_sync.system.launchctl_parse import parse_list  # noqa: PLC0415  # 19 ms: only on macOS
+    """Jobs whose label names Ollama, other than our own, in this user's gui/<uid> and user/<uid> domains.
 
-    done = ctx.runner.run(["launchctl", "list"], ok_codes=None, timeout=3)
-    return tuple(ManagerJob(e.label, e.pid, e.status) for e in parse_list(done.stdout)
-                 if "ollama" in e.label.lower() and e.label != ours)
+    `launchctl print <domain>` names its domain; the domain-less `launchctl list` only sees the caller's
+    context, so over SSH it misses the GUI session's jobs (SEMANTICS.md §4, Homebrew 77e026b88d).
+    A domain that does not exist (112/125: no GUI login; no background session) has no jobs.
+    """
+    from ollama_sync.system.launchctl_parse import parse_domain_services  # noqa: PLC0415  # only on macOS
+
+    jobs: list[ManagerJob] = []
+    for domain in (f"gui/{ctx.machine.uid}", f"user/{ctx.machine.uid}"):
+        done = ctx.runner.run(["launchctl", "print", domain], ok_codes=None, timeout=3)
+        if done.returncode != 0:
+            continue
+        jobs += [ManagerJob(e.label, e.pid, e.status, domain) for e in parse_domain_services(done.stdout)
+                 if "ollama" in e.label.lower() and e.label != ours]
+    return tuple(jobs)
 
 
 def _log_notes(obs: Observation) -> tuple[LogNote, ...]:

@@ -64,6 +64,7 @@ class ManagerJob:
     label: str
     pid: int | None
     last_exit: int | None
+    domain: str | None = None  # launchd: the domain it is loaded in (gui/501, user/501)
 
 
 def job_kind(label: str) -> ServerKind:

@@ -161,23 +161,49 @@ def service_state(facts: PrintFacts, *, domain: str, enabled: bool | None, detai
         notes.append(f"last exit: {explain_exit(facts.last_exit)}")
     env = None if facts.environment is None else tuple(sorted(facts.environment.items()))
     loop = is_crash_loop(facts)
-    reason = ""
-    if loop:
-        runs = f" after {facts.runs} runs" if facts.runs is not None else ""
-        reason = f"launchd: {facts.state}{runs}, last exit: {explain_exit(facts.last_exit or 0)}"
+    reason = crash_loop_reason(facts) if loop else ""
     return ServiceState(state=state, pid=facts.pid, last_exit=facts.last_exit, enabled=enabled,
                         environment=env, domain=domain, detail="; ".join(notes), runs=facts.runs,
                         crash_loop=loop, crash_reason=reason)
 
 
 def is_crash_loop(facts: PrintFacts) -> bool:
-    """KeepAlive waiting to respawn a server that exited with an error: `spawn scheduled`, no pid.
+    """KeepAlive waiting to respawn a server that exited with an error: `spawn scheduled` (the throttle window).
 
-    A first reading of `print` (SEMANTICS.md §4); the launchd realism work refines it with the run count.
+    Not a loop: the first scheduled launch (no exit yet), and exit 0 or SIGTERM — what `ollama serve` ends
+    with when bootout or `kickstart -k` stop it (it catches SIGTERM and returns cleanly). A job respawned
+    over and over shows a growing `runs` (ryantm/agenix#308: `spawn scheduled`, `runs = 640`), which the
+    caller compares between two looks (observation.restarted_since); that also catches a loop seen while
+    `running` (leeguooooo/iphone-use#28: `state = running`, `runs = 38771`, `last exit code = 1`).
     """
     if facts.pid is not None or facts.last_exit in (None, *_POLITE_STOPS):
         return False
     return facts.state == "spawn scheduled"
+
+
+def crash_loop_reason(facts: PrintFacts) -> str:
+    """launchd's own words for a crash loop, with the last exit explained."""
+    runs = f" after {facts.runs} runs" if facts.runs is not None else ""
+    throttle = facts.scalars.get("minimum runtime", "10").split()[0]
+    return (f"launchd: {facts.state}{runs} (KeepAlive starts it again at most every {throttle} s), "
+            f"last exit: {explain_exit(facts.last_exit)}")
+
+
+def parse_domain_services(text: str) -> list[ListEntry]:
+    """The `services = {` block of `launchctl print <domain>`: `<pid> <last exit|-> <label>` per line.
+
+    pid 0 means not running (as `launchctl print system` shows idle daemons); the status column reads as
+    `launchctl list`'s: the last exit status, negative for the signal that stopped the job, `-` for none.
+    """
+    _, _, blocks = _sections(text)
+    entries = []
+    for line in blocks.get("services", []):
+        fields = line.split(None, 2)
+        if len(fields) != 3 or not re.fullmatch(r"\d+", fields[0]):
+            continue
+        pid, status, label = fields
+        entries.append(ListEntry(label.strip(), int(pid) or None, None if status == "-" else _int(status)))
+    return entries
 
 
 def parse_print_disabled(text: str) -> dict[str, bool]:

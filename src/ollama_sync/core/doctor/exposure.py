@@ -176,10 +176,11 @@ def _other_job(facts: DoctorFacts, job: ManagerJob) -> Finding:
     if job.last_exit not in (None, 0):
         state += f", last exit {job.last_exit}: {explain_exit_status(job.last_exit or 0)}"
     fix = {ServerKind.HOMEBREW: "brew services stop ollama", ServerKind.DESKTOP_APP: QUIT_APP}.get(
-        kind, f"launchctl bootout gui/{facts.uid}/{job.label}")
+        kind, f"launchctl bootout {job.domain or f'gui/{facts.uid}'}/{job.label}")
     severity = Severity.ERROR if kind is ServerKind.DESKTOP_APP and job.pid else Severity.WARNING
+    where = f" in {job.domain}" if job.domain else ""
     return Finding("other-launchd-job", severity,
-                   f"launchd also has {job.label} ({state}): another Ollama server for the same port", fix)
+                   f"launchd also has {job.label}{where} ({state}): another Ollama server for the same port", fix)
 
 
 def _declared_ip(facts: DoctorFacts) -> str | None:
