@@ -1,4 +1,4 @@
-"""Validation and import are linear in the number of variables (issue #11: 40,000 took 20 s).
+"""Validation, import and the server-log reader are linear in the number of variables (issue #11: 40,000 took 20 s).
 
 Timed relative to a run a quarter the size, so the test holds on a slow or busy machine: four times the
 variables may take at most eight times as long (a quadratic step would take sixteen).
@@ -16,6 +16,7 @@ from ollama_sync.cli import run
 from ollama_sync.core.findings import Location
 from ollama_sync.core.settings import Declaration, OllamaSettings
 from ollama_sync.core.validate import validate
+from ollama_sync.system.server_log import parse_env_map
 
 SMALL, LARGE = 10_000, 40_000
 
@@ -64,3 +65,13 @@ def test_import_is_linear_in_the_number_of_variables(tmp_path: Path, capsys: pyt
     out = capsys.readouterr().out
     last = LARGE // 2 - 1
     assert out.count("\nOLLAMA_X") == LARGE // 2 and f'OLLAMA_X{last} = "{last}"' in out
+
+
+def test_a_long_server_config_line_is_read_in_linear_time() -> None:
+    def line(n: int) -> str:
+        return "map[" + " ".join(f"OLLAMA_K{i:06d}:[a b]" for i in range(n)) + "]"
+
+    small, large = line(SMALL), line(LARGE)
+    assert len(parse_env_map(large)) == LARGE
+    ratio = _seconds(lambda: parse_env_map(large)) / _seconds(lambda: parse_env_map(small))
+    assert ratio < 8, f"a line of {LARGE} keys took {ratio:.1f}x as long as {SMALL}"

@@ -68,6 +68,7 @@ def test_memory_sizes_are_bounded(config: Path, size: str, capsys: pytest.Captur
     ("environment.OLLAMA_X", "a\udcffb", "not valid UTF-8 (byte 0xff)"),
     ("models", '["llama3.2", "a\\u0000b"]', "contains a NUL character"),
     ("environment.OLLAMA_X", "a\x00b", "contains a NUL character"),
+    ("port", "0\x1f", "contains the control character U+001F"),  # not port 0
 ])
 def test_set_refuses_a_value_no_file_can_hold(config: Path, key: str, value: str, words: str,
                                               capsys: pytest.CaptureFixture[str]) -> None:

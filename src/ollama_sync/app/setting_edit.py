@@ -61,20 +61,25 @@ def set_setting(ctx: Context, key_text: str, value_text: str, *, force: bool = F
                 dry_run: bool = False) -> EditResult:
     """Set one setting in the declaration file."""
     key = parse_key(key_text)
+    refuse_unwritable(value_text)  # as typed: `0\x1f` must not be parsed into port 0
     value = parse_value(key, value_text)
-    refuse_unwritable(value)
+    refuse_unwritable(value)  # as parsed: a list written as JSON may hold \u0000
     return _edit(ctx, key, value, force=force, dry_run=dry_run)
 
 
 def refuse_unwritable(value: object) -> None:
-    """A UsageError for a value no declaration file can hold exactly: NUL, or bytes that are not UTF-8
-    (a command-line argument in another encoding arrives as lone surrogates)."""
+    """A UsageError for a value no declaration file can hold exactly: NUL and other control characters,
+    or bytes that are not UTF-8 (a command-line argument in another encoding arrives as lone surrogates)."""
     texts = [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)] \
         if isinstance(value, (list, tuple)) else []
     for text in texts:
         if "\x00" in text:
             raise UsageError("the value contains a NUL character, which no declaration or environment can hold",
                              hint="remove the \\u0000 from the value")
+        control = next((ch for ch in text if ch < " " and ch not in "\t\n\r"), None)
+        if control is not None:  # a plist (XML 1.0) cannot hold it, and `0\x1f` must not quietly become port 0
+            raise UsageError(f"the value contains the control character U+{ord(control):04X}",
+                             hint="remove it; only tab and newline are accepted")
         bad = next((ch for ch in text if "\udc80" <= ch <= "\udcff" or "\ud800" <= ch <= "\udfff"), None)
         if bad is not None:
             byte = f" (byte 0x{ord(bad) - 0xDC00:02x})" if "\udc80" <= bad <= "\udcff" else ""

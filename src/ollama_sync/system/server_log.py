@@ -30,19 +30,17 @@ def parse_env_map(text: str) -> dict[str, str]:
     body = text.removeprefix("map[")
     body = body.removesuffix("]") if body.count("[") < body.count("]") else body  # a cut line has no "]"
     starts: list[re.Match[str]] = []
+    depth, counted = 0, 0  # brackets open before `counted`: one pass, so a long line stays linear
     for match in _KEY_RE.finditer(body):
-        if _at_top_level(body, match.start()) and (not starts or match.group(1) > starts[-1].group(1)):
+        depth += body.count("[", counted, match.start()) - body.count("]", counted, match.start())
+        counted = match.start()
+        if depth == 0 and (not starts or match.group(1) > starts[-1].group(1)):
             starts.append(match)
     env: dict[str, str] = {}
     for i, match in enumerate(starts):
         end = starts[i + 1].start() - 1 if i + 1 < len(starts) else len(body)
         env[match.group(1)] = body[match.end():end]
     return env
-
-
-def _at_top_level(body: str, position: int) -> bool:
-    """True when position is outside any [...] list value."""
-    return body.count("[", 0, position) == body.count("]", 0, position)
 
 
 def _go_unquote(text: str) -> str:
