@@ -251,3 +251,18 @@ def test_state_absent_stops_the_service_and_removes_its_file(bed: Bed) -> None:
     again = bed.playbook(bed.inventory(), VARIANTS, *args)
     assert again.returncode == 0, again.stdout + again.stderr
     assert recap(again.stdout)["h2"]["changed"] == 0
+
+
+def test_an_invalid_setting_fails_that_host_with_ollama_sync_s_message_and_leaves_it_as_it_was(bed: Bed) -> None:
+    h3 = bed.host("h3")
+    before = h3.snapshot()
+    inventory = bed.inventory(overrides={"h3": {"fleet_host_settings": {"num_parallel": "many"}}})
+    for mode in (("--check",), ()):
+        done = bed.playbook(inventory, SITE, "--limit", "h1,h3", *mode)
+        assert done.returncode != 0
+        rows = recap(done.stdout)
+        assert rows["h3"]["failed"] == 1 and rows["h1"]["failed"] == 0, done.stdout
+        text = " ".join(done.stdout.split())
+        # ollama-sync's JSON error: the file apply reads (in check mode too, not the module's copy) and the line
+        assert f"msg: '{h3.config}:" in text and "'num_parallel' must be a whole number" in text, text
+        assert h3.snapshot() == before  # the previous declaration is back: it matches what runs

@@ -62,8 +62,8 @@ def error_message(doc, stderr, rc):
     if isinstance(doc, dict) and isinstance(doc.get("error"), dict):
         error = doc["error"]
         message = str(error.get("message") or "ollama-sync failed")
-        where = error.get("location")
-        if isinstance(where, dict) and where.get("file"):
+        where = error.get("location") if isinstance(error.get("location"), dict) else error
+        if where.get("file"):
             line = ":%s" % where["line"] if where.get("line") else ""
             message = "%s%s: %s" % (where["file"], line, message)
         if error.get("hint"):
@@ -72,6 +72,17 @@ def error_message(doc, stderr, rc):
     if stderr:
         return stderr
     return "ollama-sync exited with status %s and printed no JSON document" % rc
+
+
+def replace_path(value, old, new):
+    """The document with every occurrence of the path `old` in its strings replaced by `new`."""
+    if isinstance(value, str):
+        return value.replace(old, new)
+    if isinstance(value, list):
+        return [replace_path(item, old, new) for item in value]
+    if isinstance(value, dict):
+        return dict((key, replace_path(item, old, new)) for key, item in value.items())
+    return value
 
 
 def error_findings(doc):

@@ -131,6 +131,12 @@ config_written:
   description: Whether the declaration file on the host was (or, in check mode, would be) rewritten.
   returned: always
   type: bool
+config_restored:
+  description:
+    - True when apply failed and the previous declaration file was put back (or the new one removed), so the
+      host's declaration matches the service ollama-sync kept or rolled back to.
+  returned: when apply failed after the declaration was rewritten
+  type: bool
 plan:
   description: The C(ollama-sync --json plan) document (check mode).
   returned: check mode
@@ -176,6 +182,7 @@ from ansible_collections.ollama_sync.fleet.plugins.module_utils.cli import (
     error_message,
     find_executable,
     format_finding,
+    replace_path,
     run_json,
 )
 from ansible_collections.ollama_sync.fleet.plugins.module_utils.config_toml import config_document
@@ -299,22 +306,37 @@ def main():
             with open(read_from, "w", encoding="utf-8") as handle:
                 handle.write(text)
         rc, doc, stderr = run_json(module, executable, ["plan"], config=read_from)
-        if isinstance(doc, dict) and isinstance(doc.get("diff"), str):  # show the path apply will record
-            doc["diff"] = doc["diff"].replace(read_from, path)
+        if read_from != path:  # name the file apply will read (and record in the service file), not the copy
+            doc, stderr = replace_path(doc, read_from, path), stderr.replace(read_from, path)
         _report(module, result, "plan", rc, doc, stderr, changed_key="changes")
         return
 
+    previous = _read(path) if written else None
     if written:
         _write(module, path, text)
     args = ["apply", "--yes", "--timeout", str(p["timeout"]), "--lock-timeout", str(p["lock_timeout"])]
     if not p["pull_models"]:
         args.append("--no-models")
     rc, doc, stderr = run_json(module, executable, args, config=path)
-    _report(module, result, "apply", rc, doc, stderr, changed_key="changed")
+
+    def restore():
+        """A failed apply leaves the previous declaration, matching the service ollama-sync kept or restored."""
+        if not written:
+            return
+        if previous is None:
+            os.unlink(path)
+        else:
+            _write(module, path, previous)
+        result["config_written"] = False
+        result["config_restored"] = True
+
+    _report(module, result, "apply", rc, doc, stderr, changed_key="changed", on_failure=restore)
 
 
-def _report(module, result, command, rc, doc, stderr, changed_key):
+def _report(module, result, command, rc, doc, stderr, changed_key, on_failure=None):
     if not isinstance(doc, dict) or doc.get("command") != command or "findings" not in doc:
+        if on_failure:
+            on_failure()
         result["rc"] = rc
         module.fail_json(msg=error_message(doc, stderr, rc), stderr=stderr, **result)
     result[command] = doc
@@ -331,6 +353,8 @@ def _report(module, result, command, rc, doc, stderr, changed_key):
     if doc.get("conflict"):
         result["conflict"] = doc["conflict"]
     if rc != 0 or not doc.get("ok", False):
+        if on_failure:
+            on_failure()
         result["rc"] = rc
         module.fail_json(msg=_failure(doc, stderr, rc), stderr=stderr, **result)
     module.exit_json(**result)
