@@ -77,6 +77,7 @@ def test_set_refuses_a_value_no_file_can_hold(config: Path, key: str, value: str
 
 
 def test_set_writes_other_unicode_exactly(config: Path) -> None:
-    assert _cli(config, "set", "environment.OLLAMA_ORIGINS", "https://café.example\u2028") == 0
+    # without --root: under a root, set edits a copy inside it
+    assert run(["--config", str(config), "set", "environment.OLLAMA_ORIGINS", "https://café.example\u2028"]) == 0
     env = tomllib.loads(config.read_text())["ollama"]["environment"]
     assert env["OLLAMA_ORIGINS"] == "https://café.example\u2028"
