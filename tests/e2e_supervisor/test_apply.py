@@ -86,6 +86,7 @@ def test_port_taken_between_the_check_and_the_start_is_a_bind_failure_and_rolls_
     assert attempt["failed_step"] == "health"
     assert f"the server cannot listen: Error: listen tcp 127.0.0.1:{setup.port}: bind: address already in use" \
         in attempt["reason"]
+    print(f"\nreload → bind failure detected: {attempt['elapsed']:.2f} s")
     assert attempt["elapsed"] < 3
     assert doc["outcome"]["rolled_back_to"] == 1 and doc["outcome"]["restore"]["ok"]
     assert setup.answers() and "OLLAMA_KEEP_ALIVE" not in setup.manager_env()

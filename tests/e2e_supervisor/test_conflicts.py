@@ -84,6 +84,7 @@ def test_desktop_app_on_the_declared_port_stops_the_first_apply(setup: Setup, tm
         assert holder["fix"].startswith(QUIT_APP)
         assert "Ollama.app/Contents/Resources/ollama serve" in holder["command"]
         done = setup.apply()
+        print(f"\napply with Ollama.app on the port: exit {done.returncode}\n{done.stderr}")
         assert done.returncode == 1
         assert f"127.0.0.1:{setup.port} is already taken by pid {server}" in done.stderr
         assert f"fix: {QUIT_APP}" in done.stderr
@@ -228,6 +229,7 @@ def test_desktop_app_started_later_fights_and_verify_and_status_say_so(setup: Se
             assert time.monotonic() < deadline, "the stand-in app never took the port"
             time.sleep(0.05)
         verify = setup.run("verify")
+        print(f"\nverify after Ollama.app took the port: exit {verify.returncode}\n{verify.stderr}")
         assert verify.returncode == 1
         assert QUIT_APP in verify.stderr and f"pid {app.server_pid()}" in verify.stderr
         status = setup.run("--json", "status")

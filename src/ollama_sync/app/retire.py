@@ -34,6 +34,10 @@ def previous_service(ctx: Context, store: StateStore, target: Target) -> Previou
     newest = store.newest(result="ok")  # the service the last successful apply left running
     if newest is None or newest.target is None:
         return None
+    raw = newest.target
+    if (raw.get("backend"), raw.get("scope"), raw.get("name"), raw.get("path")) == (
+            target.backend.value, target.scope.value, target.name, target.path):
+        return None  # the common case, decided without the transaction code (apply's no-op start-up)
     try:
         old = target_from_json(newest.target)
     except (KeyError, TypeError, ValueError):
