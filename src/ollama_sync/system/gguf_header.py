@@ -77,6 +77,7 @@ class _Parser:
             key = self._string()
             metadata[key] = self._value(self._u32())
         tensors = tuple(self._tensor() for _ in range(n_tensors))
+        check_architecture(metadata, n_tensors)
         return GgufHeader(version, metadata, tensors, self.size)
 
     def _u32(self) -> int:
@@ -144,9 +145,43 @@ class _Parser:
 
 def _skip_strings(buf: memoryview, pos: int, count: int, size: int) -> int:
     """The offset after count length-prefixed strings (the vocabulary: skipped, only its length matters)."""
+    if count > (size - pos) // 8:  # every string takes at least its 8-byte length
+        raise struct.error("string array past the end")
     unpack = _U64.unpack_from
     for _ in range(count):
         pos += 8 + unpack(buf, pos)[0]
-    if pos > size:
-        raise struct.error("string array past the end")
+        if pos > size:  # checked each time: a length of 2**63 must not reach unpack_from as an offset
+            raise struct.error("string array past the end")
     return pos
+
+
+# Per-architecture numbers that no real model can have; memory arithmetic on them would allocate a list per
+# claimed layer (block_count 0xFFFFFFFF) or give zero or negative sizes marked "fits".
+_POSITIVE: Final = ("block_count", "embedding_length")
+_NOT_NEGATIVE: Final = ("context_length", "feed_forward_length", "attention.head_count", "attention.head_count_kv",
+                        "attention.key_length", "attention.value_length", "attention.sliding_window",
+                        "expert_count", "expert_used_count")
+
+
+def check_architecture(metadata: dict[str, MetaValue], n_tensors: int) -> None:
+    """A GgufError when the architecture's numbers are impossible (zero layers, negative heads, more
+    layers than tensors, a per-layer array of the wrong length)."""
+    arch = metadata.get("general.architecture")
+    if not isinstance(arch, str) or f"{arch}.block_count" not in metadata:
+        return  # not a language model's header (a projector): the caller decides what it needs
+    for key in (*_POSITIVE, *_NOT_NEGATIVE):
+        value = metadata.get(f"{arch}.{key}")
+        numbers = value if isinstance(value, tuple) else (value,) if value is not None else ()
+        for number in numbers:
+            if isinstance(number, bool) or not isinstance(number, int):
+                raise GgufError(f"impossible architecture: {arch}.{key} is not a whole number")
+            if number < (1 if key in _POSITIVE else 0):
+                raise GgufError(f"impossible architecture: {arch}.{key} = {number}")
+    blocks = metadata[f"{arch}.block_count"]
+    assert isinstance(blocks, int)  # checked above
+    if blocks > n_tensors:
+        raise GgufError(f"impossible architecture: {arch}.block_count = {blocks} layers in {n_tensors} tensors")
+    for key in ("attention.head_count", "attention.head_count_kv"):
+        value = metadata.get(f"{arch}.{key}")
+        if isinstance(value, tuple) and len(value) != blocks:
+            raise GgufError(f"impossible architecture: {arch}.{key} has {len(value)} values for {blocks} layers")
