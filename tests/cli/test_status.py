@@ -270,3 +270,20 @@ def test_a_probe_that_answered_is_kept_when_its_model_reads_run_out_of_time(
         server.server_close()
     assert "127.0.0.1" in doc["server"]["answered_on"]  # before the fix: "timed out"
     assert doc["server"]["version"] == "0.32.15"
+
+
+def test_status_over_ssh_warns_that_the_agent_will_not_be_back_after_a_reboot(
+        live: tuple[Context, FakeRunner, int], capsys: pytest.CaptureFixture[str]) -> None:
+    ctx, runner, port = live
+    no_gui = (require_shared() / "fixtures/macos/launchctl-print-no-gui-domain-112-RECONSTRUCTED.stderr").read_text()
+    runner.script[("launchctl", "print", "gui/501/com.github.ollama")] = [completed([], 112, "", no_gui)]
+    runner.add(["launchctl", "print", "user/501/com.github.ollama"],
+               completed([], 0, launchd_print(f"OLLAMA_HOST => 127.0.0.1:{port}")))
+    runner.add(["launchctl", "print-disabled", "user/501"], completed([], 0, "disabled services = {\n}\n"))
+    result = status(ctx)
+    doc = status_json(result)
+    assert doc["service"]["domain"] == "user/501"
+    (warning,) = doc["service"]["warnings"]
+    assert "after a reboot launchd does not load it again until alice logs in" in warning
+    print_plain(blocks(doc, result), verdict(doc))
+    assert "warning: loaded in user/501, not gui/501" in capsys.readouterr().out
