@@ -32,21 +32,6 @@ MODERN = [  # (fixture, exit status as INDEX.md gives it, outcome)
     ("launchctl-print-user-domain-not-found-113-RECONSTRUCTED.stderr", 113, Outcome.NOT_LOADED),
     ("launchctl-list-label-not-found-113.stderr", 113, Outcome.NOT_LOADED),
 ]
-LEGACY = [  # legacy load/unload exit 0 whatever happened: judged by the text alone
-    ("launchctl-load-eio.stderr", Outcome.IO_ERROR),
-    ("launchctl-unload-eio.stderr", Outcome.IO_ERROR),
-    ("launchctl-load-sudo-agent-path-warning.stderr", Outcome.IO_ERROR),
-    ("launchctl-load-already-loaded-37.stderr", Outcome.ALREADY_LOADED),
-    ("launchctl-load-already-loaded-legacy.stderr", Outcome.ALREADY_LOADED),
-    ("launchctl-unload-not-loaded-legacy.stderr", Outcome.NOT_LOADED),
-    ("launchctl-unload-einprogress-legacy.stderr", Outcome.IN_PROGRESS),
-    ("launchctl-load-bad-ownership-permissions.stderr", Outcome.BAD_PERMISSIONS),
-    ("launchctl-load-bad-ownership-permissions-daemon.stderr", Outcome.BAD_PERMISSIONS),
-    ("launchctl-load-dubious-ownership-pre-yosemite.stderr", Outcome.BAD_PERMISSIONS),
-    ("launchctl-load-dubious-permissions-pre-yosemite.stderr", Outcome.BAD_PERMISSIONS),
-    ("launchctl-load-invalid-plist.stderr", Outcome.INVALID_PLIST),
-    ("launchctl-load-could-not-find-domain-mojave.stderr", Outcome.DOMAIN_UNSUPPORTED),
-]
 # launchd 842 (10.9) launchctl.c demux_cmd(): `%s: unknown subcommand "%s"`, exit 1 (FROMSOURCE).
 UNKNOWN_VERB = 'launchctl: unknown subcommand "bootout"\n'
 
@@ -58,17 +43,6 @@ def text(name: str) -> str:
 @pytest.mark.parametrize(("name", "rc", "outcome"), MODERN)
 def test_modern_outputs(name: str, rc: int, outcome: Outcome) -> None:
     assert classify(rc, text(name)) is outcome
-
-
-@pytest.mark.parametrize(("name", "outcome"), LEGACY)
-def test_legacy_outputs_are_judged_by_text(name: str, outcome: Outcome) -> None:
-    assert classify(0, text(name), legacy=True) is outcome
-    assert classify(0, text(name)) is Outcome.OK  # what trusting the exit status would conclude
-
-
-def test_legacy_silence_is_success_and_unknown_text_is_failure() -> None:
-    assert classify(0, "", legacy=True) is Outcome.OK
-    assert classify(0, "something unexpected\n", legacy=True) is Outcome.FAILED
 
 
 def test_missing_modern_verb() -> None:

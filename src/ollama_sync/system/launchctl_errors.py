@@ -56,13 +56,12 @@ _CODES: Final = {
     5: Outcome.IO_ERROR, 109: Outcome.INVALID_PLIST, 122: Outcome.BAD_PERMISSIONS,
     134: Outcome.SESSION_MISMATCH, 1: Outcome.NOT_PERMITTED, 64: Outcome.USAGE,
 }
-_FAILED_N: Final = re.compile(r"failed: (\d+): ")  # `Bootstrap failed: 5: …`, legacy `Load failed: 37: …`
-_LEGACY_NOISE: Final = re.compile(r"^Warning: |is a recommended alternative", re.M)
+_FAILED_N: Final = re.compile(r"failed: (\d+): ")  # `Bootstrap failed: 5: …`, `Load failed: 134: …`
 
 
-def classify(returncode: int, output: str, *, legacy: bool = False) -> Outcome:
-    """The outcome of one launchctl call from its exit status and text (legacy load/unload: text only)."""
-    if returncode == 0 and not legacy:
+def classify(returncode: int, output: str) -> Outcome:
+    """The outcome of one launchctl call from its exit status and text."""
+    if returncode == 0:
         return Outcome.OK
     for outcome, pattern in _TEXT:
         if pattern.search(output):
@@ -70,9 +69,6 @@ def classify(returncode: int, output: str, *, legacy: bool = False) -> Outcome:
     numbered = _FAILED_N.search(output)
     if numbered and int(numbered.group(1)) in _CODES:
         return _CODES[int(numbered.group(1))]
-    if legacy and returncode == 0:
-        meaningful = [ln for ln in output.splitlines() if ln.strip() and not _LEGACY_NOISE.search(ln)]
-        return Outcome.FAILED if meaningful else Outcome.OK
     return _CODES.get(returncode, Outcome.FAILED)
 
 
