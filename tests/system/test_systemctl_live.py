@@ -73,10 +73,12 @@ def test_load_state_restart_stop_with_real_systemd(user_manager: Path, tmp_path:
     assert first.is_running and first.enabled is True and first.domain == "user"
     assert dict(first.environment or ()) == env  # the manager's view (a)
     assert first.pid is not None
-    live = manager.live_environment(first.pid)
-    assert live is not None and {k: live.get(k) for k in env} == env  # the process's own environment
     assert manager.is_active(target) == "active"
     assert wait_for(lambda: parse_server_config(manager.log_tail(target)) is not None)
+    # Only now: systemd reports MainPID as soon as it forks, and until the child execs the server its
+    # /proc/<pid>/environ is the manager's own environment, not the unit's.
+    live = manager.live_environment(first.pid)
+    assert live is not None and {k: live.get(k) for k in env} == env  # the process's own environment
     config = parse_server_config(manager.log_tail(target))
     assert config is not None and config.get("OLLAMA_KEEP_ALIVE") == "10m0s"  # the server's view (b)
 
