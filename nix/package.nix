@@ -20,7 +20,6 @@ python3Packages.buildPythonApplication {
     tree-sitter
     tree-sitter-grammars.tree-sitter-nix
     psutil
-    filelock
     watchfiles
     ollama
   ];

@@ -195,7 +195,7 @@ in
   flakeOutputs = flake:
     let
       pythonPackages = mapAttrs (name: _: { pname = name; }) (listToAttrs (map (n: { name = n; value = n; }) [
-        "setuptools" "click" "rich" "tomlkit" "tree-sitter" "psutil" "filelock"
+        "setuptools" "click" "rich" "tomlkit" "tree-sitter" "psutil"
         "watchfiles" "ollama" ])) // {
         tree-sitter-grammars.tree-sitter-nix = { pname = "tree-sitter-nix"; };
         buildPythonApplication = attrs: attrs;
