@@ -89,6 +89,7 @@ class ModelInfo:
     token_embd_bytes: int = 0  # the input embedding (llama.cpp keeps it in system memory)
     output_tied: bool = False  # no output.weight: llama.cpp duplicates token_embd for the output layer
     tensor_bytes: int = 0  # every tensor in the file (llama.cpp's model buffers)
+    largest_layer_tensor: int = 0  # the largest blk.* tensor (copied to the GPU when a CPU layer is offloaded)
 
     @property
     def head_count_max(self) -> int:
@@ -164,6 +165,7 @@ def model_info(header: GgufHeader) -> ModelInfo:
         token_embd_bytes=sum(t.nbytes for t in header.tensors if t.name.startswith("token_embd.")),
         output_tied=not any(t.name.startswith("output.") for t in header.tensors),
         tensor_bytes=sum(t.nbytes for t in header.tensors),
+        largest_layer_tensor=max((t.nbytes for t in header.tensors if _BLOCK_RE.match(t.name)), default=0),
     )
 
 
