@@ -44,8 +44,12 @@ def test_full_offload_on_one_gpu_leaves_the_inputs_in_system_memory(llama: Model
     parts = compute_parts(llama, P)
     split = compute_per_device(parts, LayerSplit((32,), 0))
     assert split.devices == (parts.single,)  # the GPU computes everything, as the CPU alone would
-    t = P.ubatch  # token ids, positions, the embeddings input and the token embedding's rows, the f16 mask
-    assert split.host == 4 * t + 4 * t + 2 * 4 * 4096 * t + 2 * 8192 * t
+    t = P.ubatch  # token ids, positions, the embeddings input and the token embedding's rows, the f16 mask,
+    assert split.host == 4 * t + 4 * t + 2 * 4 * 4096 * t + 2 * 8192 * t + 8 * t * 2  # the cells' i64 indices
+    old = compute_per_device(compute_parts(llama, P, embd_input=False, kv_indices=False), LayerSplit((32,), 0))
+    assert split.host - old.host == 4 * 4096 * t + 8 * t * 2  # what builds before 2025/2026 did not have
+    no_fa = compute_parts(llama, ServerParams(8192, 1, "f16", False))  # V transposed: an index per V element
+    assert no_fa.inputs == 4 * t + 4 * t + 4 * 4096 * t + 4 * 8192 * t + 8 * t * (1 + 8 * 128)
     assert split.host < parts.single // 10
 
 
