@@ -1,9 +1,10 @@
 """`memory` against a real llama.cpp, and its speed.
 
-1. For the oracle grid (tests/oracle: seven tiny architectures × context × parallel × KV type × flash attention),
-   the largest relative error of each figure the llama-server estimate gives against what llama.cpp b11312
-   (llama-cpp-python 0.3.36, the `oracle` extra) logs: KV cache (with recurrent state), output buffer, compute
-   buffer, model weights, and the total (weights + KV + output + compute).
+1. For the oracle grid (tests/oracle: every tiny architecture in tiny_gguf.MODELS, the hybrid ones included,
+   × context × parallel × KV type × flash attention), the largest relative error of each figure the llama-server
+   estimate gives against what llama.cpp b11312 (llama-cpp-python 0.3.36, the `oracle` extra) logs: KV cache
+   (with recurrent state), output buffer, compute buffer, model weights, and the total (weights + KV + output +
+   compute).
 2. The time of `ollama-sync memory` for 20 installed models (warm header cache) against `python -c pass`.
 """
 

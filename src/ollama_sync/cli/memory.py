@@ -133,6 +133,8 @@ def _notes(r: ModelRow) -> list[str]:
     if e.server is not None:
         parts = ", ".join(f"{p.name + ' ' if p.name else ''}{p.streams}×{p.cells} cells × {len(p.layers)} layers"
                           for p in e.server.kv_parts)
+        if e.server.recurrent:  # mamba/rwkv layers and the recurrent layers of hybrid models
+            parts += f"{', ' if parts else ''}recurrent state {human(e.server.recurrent)}"
         notes.append(f"llama-server: KV {human(e.server.kv)} ({parts}), compute buffer ≈{human(e.server.compute)}"
                      f" (graph), output buffer {human(e.server.output)} (overhead)")
         if e.preflight is not None:

@@ -45,8 +45,8 @@ from typing import Final
 from ollama_sync.core.memory.llama_cpp import (
     DeviceCompute,
     ServerParams,
+    attention_layers,
     compute_moments,
-    recurrent_layers,
     swa_layers,
 )
 from ollama_sync.core.memory.model_info import ModelInfo
@@ -122,7 +122,7 @@ def compute_parts(info: ModelInfo, p: ServerParams, *, embd_input: bool = True,
     t = p.ubatch
     hidden = 4 * info.embedding_length * t
     inputs = 4 * t + 4 * t + m.masks + (hidden if embd_input else 0)
-    if kv_indices and not all(recurrent_layers(info)):
+    if kv_indices and any(attention_layers(info)):
         caches = 2 if any(swa_layers(info)) else 1
         v_width = 1 if p.flash_attention else info.value_length * info.head_count_kv_max
         inputs += caches * 8 * t * (1 + v_width)
