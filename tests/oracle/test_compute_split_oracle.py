@@ -12,7 +12,9 @@ estimate of each backend must be within the tolerance measured here:
 * the CPU: within 0.5 % wherever a device holds layers; up to 9.6 % with every layer on the CPU (the one-backend
   estimate of core/memory/llama_cpp.py compute_buffer, whose own error the llama.cpp oracle states).
 
-RPC devices have no `offload_op` (ggml-rpc.cpp), so the CPU computes its own layers here; the CUDA rule (the first
+The placements `--fit` hands llama.cpp (n_gpu_layers and tensor_split as common/fit.cpp sets them) are also loaded,
+to check that they give the layer split compute_split assumes. RPC devices have no `offload_op` (ggml-rpc.cpp), so
+the CPU computes its own layers here; the CUDA rule (the first
 GPU takes the CPU layers' large batches) is checked against recorded logs (tests/core/test_compute_split_logs.py).
 """
 
