@@ -5,6 +5,9 @@
    estimate gives against what llama.cpp b11312 (llama-cpp-python 0.3.36, the `oracle` extra) logs: KV cache
    (with recurrent state), output buffer, compute buffer, model weights, and the total (weights + KV + output +
    compute).
+   Below them, per projector type (tests/oracle/test_projector_oracle.py's grid of tiny gemma3, idefics3 and llava
+   "mlp" projectors × flash attention), the largest relative error of the projector's compute buffer against what
+   mtmd/clip.cpp logs at warm-up.
 2. The time of `ollama-sync memory` for 20 installed models (warm header cache) against `python -c pass`.
 """
 
@@ -19,10 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/ and te
 from bench._timing import VENV_BIN, interleaved, report, run_process
 from tests.gguf_models import GEMMA3_12B, LLAMA3_8B, QWEN25_7B, install, write_gguf
 from tests.oracle.test_llama_cpp_oracle import GRID, measure
+from tests.oracle.test_projector_oracle import measure_all
 from tests.oracle.tiny_gguf import MODELS, write_tiny
 
 from ollama_sync.core.memory.llama_cpp import LLAMA_CPP_REVISION, ServerParams, allocation
 from ollama_sync.core.memory.model_info import model_info
+from ollama_sync.core.memory.projector import projector_compute
 from ollama_sync.system.gguf_header import read_header
 
 MIB = 1024 * 1024
@@ -54,6 +59,21 @@ def oracle_errors(folder: Path) -> tuple[dict[str, tuple[float, str]], dict[str,
                 mine = by_arch.setdefault(m.arch, {})
                 mine[figure] = max(mine.get(figure, 0.0), diff)
     return worst, by_arch
+
+
+def projector_errors(folder: Path) -> dict[str, tuple[float, str]]:
+    """Largest |relative error| of the projector compute buffer per projector type, with where it happened."""
+    worst: dict[str, tuple[float, str]] = {}
+    for name, (info, results) in measure_all(folder).items():
+        for r in results:
+            (printed,) = [b["mib"] for b in r["compute"]]
+            ours = projector_compute(info, r["entry"]["flash"]).bytes
+            # clip.cpp prints MiB with two decimals: the same text is no error
+            diff = 0.0 if f"{ours / MIB:.2f}" == printed else abs(ours - float(printed) * MIB) / (float(printed) * MIB)
+            where = f"{name} fa={'on' if r['entry']['flash'] else 'off'}"
+            if diff >= worst.get(info.projector_type, (-1.0, ""))[0]:
+                worst[info.projector_type] = (diff, where)
+    return worst
 
 
 def memory_speed(folder: Path) -> bool:
@@ -91,6 +111,10 @@ def main() -> int:
         print(f"\n{'architecture':<14}" + "".join(f"{f:>9}" for f in figures))
         for arch, errors in by_arch.items():
             print(f"{arch:<14}" + "".join(f"{errors[f]:>9.1%}" for f in figures))
+        print()
+        print("projector compute buffer (mtmd/clip.cpp warm-up), by projector type:")
+        for ptype, (error, where) in projector_errors(folder).items():
+            print(f"  {ptype:<8} {error:>23.1%}  {where if error else '(every point equal)'}")
         memory_speed(folder)
     return 0
 
