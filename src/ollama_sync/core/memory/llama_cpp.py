@@ -288,9 +288,10 @@ def compute_buffer(info: ModelInfo, p: ServerParams) -> int:
     llama.cpp reserves the graph of one full micro-batch (t = n_ubatch tokens, as many outputs) against a whole
     stream of cells (n_kv). ggml-alloc reuses freed memory greedily, so the buffer is close to the largest of
     three moments: inside attention (the KQ mask(s) — f16 with flash attention, f32 without — plus the layer's
-    activations, plus without flash attention the f32 KQ scores `n_kv × t × n_head`), inside the FFN (mask(s)
-    still alive, gate/up/activation `3 × n_ff × t`), and at the output (`n_vocab × t` logits). The oracle
-    tests measure how far this is from llama.cpp (tests/oracle, bench/bench_memory_oracle.py).
+    activations, plus without flash attention the f32 KQ scores `n_kv × t × n_head`) or, on recurrent layers,
+    inside the mamba-2 block (`_recurrent_block`), inside the FFN (mask(s) still alive, gate/up/activation
+    `3 × n_ff × t`), and at the output (`n_vocab × t` logits). The oracle tests measure how far this is from
+    llama.cpp (tests/oracle, bench/bench_memory_oracle.py).
     """
     m = compute_moments(info, p)
     return max(m.masks + m.layer, m.output)
@@ -304,7 +305,7 @@ def compute_moments(info: ModelInfo, p: ServerParams) -> ComputeMoments:
     q_width = info.key_length * heads
     kv_width = max(info.key_length, info.value_length) * info.head_count_kv_max
     ff = info.expert_feed_forward_length * max(info.expert_used_count, 1) if info.expert_count else \
-        info.feed_forward_length
+        max(info.feed_forward_per_layer, default=info.feed_forward_length)  # nemotron_h: per layer, 0 = no MLP
     mask_bytes = 2 if p.flash_attention else 4
     recurrent = recurrent_layers(info)
     masks = attention = masks_swa = saving = 0
@@ -316,12 +317,26 @@ def compute_moments(info: ModelInfo, p: ServerParams) -> ComputeMoments:
             masks += masks_swa
             saving = 0 if p.flash_attention else 4 * (n_kv - swa_cells) * t * heads
         attention = 4 * t * (3 * emb + 2 * q_width + 2 * kv_width) + (0 if p.flash_attention else 4 * n_kv * t * heads)
-    if any(recurrent):  # the SSM block: input projection, conv input/output, scan output
-        _, inner, state, groups = info.ssm
-        attention = max(attention, 4 * t * (3 * emb + 2 * inner + 2 * (inner + 2 * groups * state)))
+    if any(recurrent):  # falcon-h1 (models/falcon-h1.cpp) keeps the attention output alive through its mamba-2 block
+        parallel = 4 * t * emb if info.architecture in PARALLEL_HYBRID_ARCHS else 0
+        attention = max(attention, _recurrent_block(info, p) + parallel)
     ffn = 4 * t * (3 * ff + 3 * emb) if ff else 0
     output = 4 * t * info.vocab_size + 4 * t * 2 * emb
     return ComputeMoments(masks, max(attention, ffn), output, masks_swa, saving, ffn)
+
+
+def _recurrent_block(info: ModelInfo, p: ServerParams) -> int:
+    """The mamba-2 block at its largest (models/mamba-base.cpp build_mamba2_layer), estimated.
+
+    Alive around the scan: the residual stream, the input projection `zxBCdt` (2·d_inner + 2·n_group·d_state +
+    heads per token), the convolution's input and output (d_inner + 2·n_group·d_state each), the scan's output
+    (d_inner per token plus the d_state × d_inner states of every sequence) and the gate. Fitted on the oracle's
+    measurements of mamba-2 models of n_embd 256–512, d_inner 512–2048, d_state 64–128 and 1–3 sequences:
+    `3·n_embd + 5·d_inner + 6·n_group·d_state` f32 per token plus one copy of the states, within −1 %…+4 %.
+    lfm2's short convolution (3·n_embd per token through a kernel of l_cache) is smaller than its FFN.
+    """
+    _, inner, state, groups = info.ssm
+    return 4 * p.ubatch * (3 * info.embedding_length + 5 * inner + 6 * groups * state) + 4 * state * inner * p.streams
 
 
 def allocation(info: ModelInfo, p: ServerParams) -> Allocation:
