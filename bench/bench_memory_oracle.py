@@ -1,9 +1,13 @@
 """`memory` against a real llama.cpp, and its speed.
 
-1. For the oracle grid (tests/oracle: seven tiny architectures × context × parallel × KV type × flash attention),
-   the largest relative error of each figure the llama-server estimate gives against what llama.cpp b11312
-   (llama-cpp-python 0.3.36, the `oracle` extra) logs: KV cache (with recurrent state), output buffer, compute
-   buffer, model weights, and the total (weights + KV + output + compute).
+1. For the oracle grid (tests/oracle: every tiny architecture in tiny_gguf.MODELS, the hybrid ones included,
+   × context × parallel × KV type × flash attention), the largest relative error of each figure the llama-server
+   estimate gives against what llama.cpp b11312 (llama-cpp-python 0.3.36, the `oracle` extra) logs: KV cache
+   (with recurrent state), output buffer, compute buffer, model weights, and the total (weights + KV + output +
+   compute).
+   Below them, per projector type (tests/oracle/test_projector_oracle.py's grid of tiny gemma3, idefics3 and llava
+   "mlp" projectors × flash attention), the largest relative error of the projector's compute buffer against what
+   mtmd/clip.cpp logs at warm-up.
 2. The time of `ollama-sync memory` for 20 installed models (warm header cache) against `python -c pass`.
 """
 
@@ -18,10 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/ and te
 from bench._timing import VENV_BIN, interleaved, report, run_process
 from tests.gguf_models import GEMMA3_12B, LLAMA3_8B, QWEN25_7B, install, write_gguf
 from tests.oracle.test_llama_cpp_oracle import GRID, measure
+from tests.oracle.test_projector_oracle import measure_all
 from tests.oracle.tiny_gguf import MODELS, write_tiny
 
 from ollama_sync.core.memory.llama_cpp import LLAMA_CPP_REVISION, ServerParams, allocation
 from ollama_sync.core.memory.model_info import model_info
+from ollama_sync.core.memory.projector import projector_compute
 from ollama_sync.system.gguf_header import read_header
 
 MIB = 1024 * 1024
@@ -49,6 +55,21 @@ def oracle_errors(folder: Path) -> dict[str, tuple[float, str]]:
                 diff = 0.0 if off <= 0.005 * MIB * 4 else off / max(value, 1)
                 if diff >= worst.get(figure, (-1.0, ""))[0]:
                     worst[figure] = (diff, where)
+    return worst
+
+
+def projector_errors(folder: Path) -> dict[str, tuple[float, str]]:
+    """Largest |relative error| of the projector compute buffer per projector type, with where it happened."""
+    worst: dict[str, tuple[float, str]] = {}
+    for name, (info, results) in measure_all(folder).items():
+        for r in results:
+            (printed,) = [b["mib"] for b in r["compute"]]
+            ours = projector_compute(info, r["entry"]["flash"]).bytes
+            # clip.cpp prints MiB with two decimals: the same text is no error
+            diff = 0.0 if f"{ours / MIB:.2f}" == printed else abs(ours - float(printed) * MIB) / (float(printed) * MIB)
+            where = f"{name} fa={'on' if r['entry']['flash'] else 'off'}"
+            if diff >= worst.get(info.projector_type, (-1.0, ""))[0]:
+                worst[info.projector_type] = (diff, where)
     return worst
 
 
@@ -82,6 +103,9 @@ def main() -> int:
         print(f"{'figure':<10} {'largest relative error':>24}  where")
         for figure, (error, where) in oracle_errors(folder).items():
             print(f"{figure:<10} {error:>23.1%}  {where if error else '(every point equal)'}")
+        print("projector compute buffer (mtmd/clip.cpp warm-up), by projector type:")
+        for ptype, (error, where) in projector_errors(folder).items():
+            print(f"  {ptype:<8} {error:>23.1%}  {where if error else '(every point equal)'}")
         memory_speed(folder)
     return 0
 

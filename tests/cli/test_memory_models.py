@@ -21,7 +21,10 @@ from ollama_sync.app.context import Context, GlobalOptions
 from ollama_sync.app.memory_check import memory_findings
 from ollama_sync.app.prepare import prepare
 from ollama_sync.cli import run
+from ollama_sync.core.memory.projector import projector_compute, projector_info
+from ollama_sync.system.gguf_header import read_header
 from tests.gguf_models import LLAMA3_8B, install, write_gguf
+from tests.oracle.tiny_mmproj import TinyProjector, write_projector
 
 GIB = 1024**3
 
@@ -61,6 +64,10 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     install(models, "llama3.1", source)
     _add_layer(models, "llama3.1", "application/vnd.ollama.image.params", b'{"num_ctx":4096,"stop":["<|eot_id|>"]}')
     _add_layer(models, "llama3.1", "application/vnd.ollama.image.projector", _projector(root / "mmproj.gguf"))
+    write_gguf(root / "vision.gguf", LLAMA3_8B, vocab=1000)
+    install(models, "vision", root / "vision.gguf")  # a text model with a real (tiny) gemma3 projector
+    _add_layer(models, "vision", "application/vnd.ollama.image.projector",
+               write_projector(root / "gemma3-mmproj.gguf", GEMMA3_PROJECTOR).read_bytes())
     _manifest(models, "gpt-oss", {"remote_host": "https://ollama.com:443", "remote_model": "gpt-oss:120b",
                                   "model_format": "", "capabilities": ["completion"]}, [])
     _manifest(models, "qwen3-mlx", {"model_format": "safetensors"},
@@ -69,6 +76,7 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 PROJECTOR_BYTES = 64 * 64 * 2 + 128 * 64 * 4
+GEMMA3_PROJECTOR = TinyProjector("gemma3", image=448, scale=4, out=4096)
 
 
 def _projector(path: Path) -> bytes:
@@ -113,6 +121,32 @@ def test_a_projector_blob_is_counted(tmp_path: Path, models: Path, capsys: pytes
     row = doc["models"][0]
     assert row["projector"] == PROJECTOR_BYTES  # its tensors, as Ollama's mmprojMemoryRequirement counts them
     assert row["total"] == row["weights"] + row["kv_cache"] + row["graph"] + row["overhead"] + row["projector"]
+    # no clip.projector_type in this blob: its weights count, its compute is named as not estimated
+    assert (row["projector_compute"], row["projector_note"]) == (0, "projector compute not estimated: projector "
+                                                                     "type (none)")
+    run(["--config", str(_config(tmp_path, models)), "memory", "llama3.1", "--ram", "64G"])
+    assert "projector compute not estimated: projector type (none)" in capsys.readouterr().out
+
+
+def test_a_gemma3_projector_adds_its_compute_buffer(tmp_path: Path, models: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["--config", str(_config(tmp_path, models)), "--json", "memory", "vision", "--ram", "64G"]
+    _, doc = _json(capsys, [*base, "--gpu-memory", "24G"])
+    row = doc["models"][0]
+    info = projector_info(read_header(Path(row["file"]).parent / _digest_of(models, "vision")))
+    assert row["projector_compute"] == projector_compute(info, row["flash_attention"]).bytes > 0
+    assert row["projector_note"] == ""
+    assert row["total"] == (row["weights"] + row["kv_cache"] + row["graph"] + row["overhead"] + row["projector"]
+                            + row["projector_compute"])
+    run([*base[:2], "memory", "vision", "--ram", "64G"])
+    assert "compute buffer" in capsys.readouterr().out
+
+
+def _digest_of(models: Path, name: str) -> str:
+    """The projector layer's blob file name in the model's manifest."""
+    manifest = json.loads((models / "manifests" / "registry.ollama.ai" / "library" / name / "latest").read_text())
+    (layer,) = [x for x in manifest["layers"] if x["mediaType"] == "application/vnd.ollama.image.projector"]
+    return str(layer["digest"]).replace(":", "-")
 
 
 def test_cloud_and_safetensors_models_are_not_estimated_and_not_errors(

@@ -86,7 +86,7 @@ def test_kv_caches_equal_llama_cpp(measured: dict[str, tuple[ModelInfo, list[dic
         assert ours == theirs, r["entry"]
         kv_buffers = [b["mib"] for b in r["buffers"] if b["kind"] == "KV"]
         assert kv_buffers == [_mib(p.total) for p in alloc.kv_parts], r["entry"]
-        rs_buffers = [b["mib"] for b in r["buffers"] if b["kind"] == "RS"]  # recurrent state (mamba2)
+        rs_buffers = [b["mib"] for b in r["buffers"] if b["kind"] == "RS"]  # recurrent state (mamba2, hybrids)
         assert rs_buffers == ([_mib(alloc.recurrent)] if alloc.recurrent else []), r["entry"]
 
 

@@ -41,11 +41,34 @@ class Tiny:
     post_norms: bool = False  # gemma3: attention and FFN post-norms
     tied_output: bool = False  # no output.weight: the token embedding is reused
     extra: dict[str, int] = field(default_factory=dict)
+    # hybrid models, one letter per layer: A attention, M mamba-2, C short convolution (lfm2), F feed-forward only
+    # (nemotron_h), H mamba-2 and attention side by side (falcon-h1). Empty: every layer is A (M for mamba2).
+    kinds: str = ""
+
+    def kind(self, i: int) -> str:
+        """Layer i's kind letter."""
+        return self.kinds[i] if self.kinds else ("M" if self.arch == "mamba2" else "A")
+
+    @property
+    def heads_kv_per_layer(self) -> list[int]:
+        """head_count_kv as the hybrid converters write it: 0 on layers without attention."""
+        return [self.heads_kv if self.kind(i) in "AH" else 0 for i in range(self.blocks)]
+
+    @property
+    def ff_per_layer(self) -> list[int]:
+        """feed_forward_length per layer (nemotron_h: 0 on mamba and attention layers)."""
+        return [self.ff if self.kind(i) == "F" else 0 for i in range(self.blocks)]
 
     @property
     def name(self) -> str:
         """A short label for test ids."""
         return self.arch
+
+
+def _ssm(arch: str) -> dict[str, int]:
+    """Mamba-2 sizes: d_inner = 2 × n_embd (granitehybrid asserts it), 8 SSM heads, one group."""
+    keys = {"conv_kernel": 4, "inner_size": 512, "state_size": 64, "time_step_rank": 8, "group_count": 1}
+    return {f"{arch}.ssm.{k}": v for k, v in keys.items()}
 
 
 MODELS: tuple[Tiny, ...] = (
@@ -55,8 +78,15 @@ MODELS: tuple[Tiny, ...] = (
     Tiny("gemma3", blocks=8, sliding_window=512, qk_norm=True, post_norms=True, tied_output=True),
     Tiny("gpt-oss", sliding_window=128, experts=4, experts_used=2, qkv_bias=True),
     Tiny("mistral3"),
-    Tiny("mamba2", extra={"mamba2.ssm.conv_kernel": 4, "mamba2.ssm.inner_size": 512, "mamba2.ssm.state_size": 64,
-                          "mamba2.ssm.time_step_rank": 8, "mamba2.ssm.group_count": 1}),
+    Tiny("mamba2", extra=_ssm("mamba2")),
+    # IBM granite4 (granite-4.0-h-*): mamba-2 layers with an attention layer every few (head_count_kv 0 = mamba)
+    Tiny("granitehybrid", blocks=6, kinds="MMAMMA", extra=_ssm("granitehybrid")),
+    # Liquid LFM2: short-convolution layers (state: (l_cache - 1) × n_embd) with a few attention layers
+    Tiny("lfm2", blocks=6, kinds="CCACCA", qk_norm=True, tied_output=True, extra={"lfm2.shortconv.l_cache": 3}),
+    # NVIDIA Nemotron-H: mamba-2, attention-only and MLP-only layers (per-layer head_count_kv and feed_forward_length)
+    Tiny("nemotron_h", blocks=6, kinds="MFMAMF", extra=_ssm("nemotron_h")),
+    # TII Falcon-H1: every layer runs mamba-2 and attention in parallel (both caches hold every layer)
+    Tiny("falcon-h1", kinds="HHHH", extra=_ssm("falcon-h1")),
 )
 
 
@@ -67,13 +97,15 @@ def write_tiny(path: Path, m: Tiny, seed: int = 0) -> Path:
     w.add_block_count(m.blocks)
     w.add_context_length(m.ctx_train)
     w.add_embedding_length(m.emb)
-    w.add_feed_forward_length(m.ff)
+    w.add_feed_forward_length(m.ff_per_layer if m.arch == "nemotron_h" else m.ff)
     w.add_head_count(m.heads)
-    w.add_head_count_kv(m.heads_kv)
+    w.add_head_count_kv(m.heads_kv_per_layer if m.kinds else m.heads_kv)
     w.add_key_length(m.head_dim)
     w.add_value_length(m.head_dim)
     w.add_rope_dimension_count(m.head_dim)
     w.add_layer_norm_rms_eps(1e-6)
+    if m.arch == "nemotron_h":
+        w.add_layer_norm_eps(1e-6)  # required by models/nemotron-h.cpp (the MTP head's norm)
     w.add_rope_freq_base(10000.0)
     if m.sliding_window:
         w.add_sliding_window(m.sliding_window)
@@ -89,37 +121,13 @@ def write_tiny(path: Path, m: Tiny, seed: int = 0) -> Path:
         # gguf-py takes numpy order (slowest dimension first); llama.cpp's shapes are fastest first
         w.add_tensor(name, (rng.standard_normal(tuple(reversed(shape))) * 0.02).astype(dtype))
 
-    q_dim, kv_dim = m.heads * m.head_dim, m.heads_kv * m.head_dim
     tensor("token_embd.weight", m.emb, m.vocab)
-    tensor("output_norm.weight", m.emb, dtype=F32)
+    # lfm2's loader names its final norm token_embd_norm (LLM_TENSOR_OUTPUT_NORM_LFM2)
+    tensor("token_embd_norm.weight" if m.arch == "lfm2" else "output_norm.weight", m.emb, dtype=F32)
     if not m.tied_output:
         tensor("output.weight", m.emb, m.vocab)
-    if m.arch == "mamba2":
-        _mamba2(tensor, m)
-    for i in range(0 if m.arch == "mamba2" else m.blocks):
-        p = f"blk.{i}."
-        tensor(p + "attn_norm.weight", m.emb, dtype=F32)
-        tensor(p + "attn_q.weight", m.emb, q_dim)
-        tensor(p + "attn_k.weight", m.emb, kv_dim)
-        tensor(p + "attn_v.weight", m.emb, kv_dim)
-        tensor(p + "attn_output.weight", q_dim, m.emb)
-        if m.qkv_bias:
-            tensor(p + "attn_q.bias", q_dim, dtype=F32)
-            tensor(p + "attn_k.bias", kv_dim, dtype=F32)
-            tensor(p + "attn_v.bias", kv_dim, dtype=F32)
-        if m.qk_norm:
-            tensor(p + "attn_q_norm.weight", m.head_dim, dtype=F32)
-            tensor(p + "attn_k_norm.weight", m.head_dim, dtype=F32)
-        if m.post_norms:
-            tensor(p + "post_attention_norm.weight", m.emb, dtype=F32)
-            tensor(p + "post_ffw_norm.weight", m.emb, dtype=F32)
-        if m.experts:
-            _experts(tensor, p, m)
-            continue
-        tensor(p + "ffn_norm.weight", m.emb, dtype=F32)
-        tensor(p + "ffn_gate.weight", m.emb, m.ff)
-        tensor(p + "ffn_up.weight", m.emb, m.ff)
-        tensor(p + "ffn_down.weight", m.ff, m.emb)
+    for i in range(m.blocks):
+        _layer(tensor, f"blk.{i}.", m, m.kind(i))
     w.write_header_to_file()
     w.write_kv_data_to_file()
     w.write_tensors_to_file()
@@ -127,23 +135,62 @@ def write_tiny(path: Path, m: Tiny, seed: int = 0) -> Path:
     return path
 
 
-def _mamba2(tensor: Callable[..., None], m: Tiny) -> None:
-    """Mamba-2 layers (models/mamba2.cpp): input projection, causal conv, SSM parameters, gated norm, output."""
-    conv, inner, state, heads = (m.extra[f"mamba2.ssm.{k}"] for k in ("conv_kernel", "inner_size", "state_size",
-                                                                      "time_step_rank"))
-    groups = m.extra["mamba2.ssm.group_count"]
+def _layer(tensor: Callable[..., None], p: str, m: Tiny, kind: str) -> None:
+    """One block's tensors, by kind (see Tiny.kinds), as the architecture's load_arch_tensors requires them."""
+    tensor(p + "attn_norm.weight", m.emb, dtype=F32)
+    if kind in "MH":
+        _mamba2(tensor, p, m)
+    if kind in "AH":
+        _attention(tensor, p, m)
+    if kind == "C":  # models/lfm2.cpp: the short convolution (kernel l_cache over n_embd channels)
+        tensor(p + "shortconv.conv.weight", m.extra["lfm2.shortconv.l_cache"], m.emb)
+        tensor(p + "shortconv.in_proj.weight", m.emb, 3 * m.emb)
+        tensor(p + "shortconv.out_proj.weight", m.emb, m.emb)
+    if m.experts:
+        _experts(tensor, p, m)
+    elif kind == "F":  # models/nemotron-h.cpp: an MLP layer is up and down projections (squared ReLU), no gate
+        tensor(p + "ffn_up.weight", m.emb, m.ff)
+        tensor(p + "ffn_down.weight", m.ff, m.emb)
+    elif m.arch not in ("mamba2", "nemotron_h"):
+        # falcon-h1's loader asks for the FFN norm without the ".weight" suffix (tn(LLM_TENSOR_FFN_NORM, i))
+        tensor(p + ("ffn_norm" if m.arch == "falcon-h1" else "ffn_norm.weight"), m.emb, dtype=F32)
+        tensor(p + "ffn_gate.weight", m.emb, m.ff)
+        tensor(p + "ffn_up.weight", m.emb, m.ff)
+        tensor(p + "ffn_down.weight", m.ff, m.emb)
+
+
+def _attention(tensor: Callable[..., None], p: str, m: Tiny) -> None:
+    """Q, K, V and output projections, with the optional biases, QK norms and post-norms."""
+    q_dim, kv_dim = m.heads * m.head_dim, m.heads_kv * m.head_dim
+    tensor(p + "attn_q.weight", m.emb, q_dim)
+    tensor(p + "attn_k.weight", m.emb, kv_dim)
+    tensor(p + "attn_v.weight", m.emb, kv_dim)
+    tensor(p + "attn_output.weight", q_dim, m.emb)
+    if m.qkv_bias:
+        tensor(p + "attn_q.bias", q_dim, dtype=F32)
+        tensor(p + "attn_k.bias", kv_dim, dtype=F32)
+        tensor(p + "attn_v.bias", kv_dim, dtype=F32)
+    if m.qk_norm:
+        tensor(p + "attn_q_norm.weight", m.head_dim, dtype=F32)
+        tensor(p + "attn_k_norm.weight", m.head_dim, dtype=F32)
+    if m.post_norms:
+        tensor(p + "post_attention_norm.weight", m.emb, dtype=F32)
+        tensor(p + "post_ffw_norm.weight", m.emb, dtype=F32)
+
+
+def _mamba2(tensor: Callable[..., None], p: str, m: Tiny) -> None:
+    """A Mamba-2 mixer (models/mamba2.cpp, granite-hybrid.cpp, …): input projection, causal conv, SSM, output."""
+    conv, inner, state, heads, groups = (m.extra[f"{m.arch}.ssm.{k}"] for k in (
+        "conv_kernel", "inner_size", "state_size", "time_step_rank", "group_count"))
     conv_dim = inner + 2 * groups * state
-    for i in range(m.blocks):
-        p = f"blk.{i}."
-        tensor(p + "attn_norm.weight", m.emb, dtype=F32)
-        tensor(p + "ssm_in.weight", m.emb, inner + conv_dim + heads)
-        tensor(p + "ssm_conv1d.weight", conv, conv_dim, dtype=F32)
-        tensor(p + "ssm_conv1d.bias", conv_dim, dtype=F32)
-        tensor(p + "ssm_dt.bias", heads, dtype=F32)
-        tensor(p + "ssm_a", 1, heads, dtype=F32)
-        tensor(p + "ssm_d", 1, heads, dtype=F32)
-        tensor(p + "ssm_norm.weight", inner // groups, groups, dtype=F32)
-        tensor(p + "ssm_out.weight", inner, m.emb)
+    tensor(p + "ssm_in.weight", m.emb, inner + conv_dim + heads)
+    tensor(p + "ssm_conv1d.weight", conv, conv_dim, dtype=F32)
+    tensor(p + "ssm_conv1d.bias", conv_dim, dtype=F32)
+    tensor(p + "ssm_dt.bias", heads, dtype=F32)
+    tensor(p + "ssm_a", 1, heads, dtype=F32)
+    tensor(p + "ssm_d", 1, heads, dtype=F32)
+    tensor(p + "ssm_norm.weight", inner // groups, groups, dtype=F32)
+    tensor(p + "ssm_out.weight", inner, m.emb)
 
 
 def _experts(tensor: Callable[..., None], p: str, m: Tiny) -> None:

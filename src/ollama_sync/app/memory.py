@@ -15,6 +15,7 @@ from ollama_sync.core.memory.estimate import Device, Era, Estimate, era_for, est
 from ollama_sync.core.memory.fit import Fit, HostMemory, Verdict, fit, loaded_together
 from ollama_sync.core.memory.live import LiveCheck, live_check
 from ollama_sync.core.memory.model_info import ModelInfo, ModelInfoError, model_info
+from ollama_sync.core.memory.projector import ProjectorCompute, ProjectorInfo, projector_compute, projector_info
 from ollama_sync.core.memory.rules import Effective, Requested, effective, requested_from_env
 from ollama_sync.core.paths import models_path
 from ollama_sync.core.settings import Declaration
@@ -75,6 +76,7 @@ class ModelRow:
     sweep: tuple[SweepPoint, ...] = ()
     not_estimated: str = ""  # why there are no figures although nothing is wrong (cloud, not GGUF)
     live: LiveCheck | None = None  # the running server's /api/ps figures for this model, when loaded
+    projector: ProjectorCompute | None = None  # llama-server era: the projector blob's compute buffer, or why not
 
 
 @dataclass(frozen=True)
@@ -238,7 +240,7 @@ def assess(model: InstalledModel, requested: Requested, version: Version | None,
             "memory-unknown-architecture", Severity.ERROR, f"{model.name}: {exc}",
             "this model's architecture is unknown to the estimator", Location(str(model.blob)))]
     try:
-        projector = _projector_bytes(model.projector)
+        projector = _projector(model.projector)
     except (GgufError, OSError) as exc:
         return ModelRow(model.name, str(model.projector)), [Finding(
             "memory-bad-gguf", Severity.ERROR, f"{model.name}: cannot read its projector's GGUF header: {exc}",
@@ -247,19 +249,23 @@ def assess(model: InstalledModel, requested: Requested, version: Version | None,
     era = era_for(version, info.architecture)
     gpu_total = sum(g.total for g in host.gpus) if host.gpus else host.gpu_budget
     eff = effective(info, requested, version, gpu_total, model.num_ctx)
+    weights = projector.weights if projector is not None else 0
+    compute = projector_compute(projector, eff.flash_attention) if projector is not None and \
+        era is Era.LLAMA_SERVER else None
+    cost = (weights, compute.bytes if compute is not None else 0)
     est = estimate(info, eff, era, host.device, gpu_overhead=requested.gpu_overhead, version=version,
-                   projector=projector)
+                   projector=cost[0], projector_compute=cost[1])
     placed = fit(est, host)
-    points = _sweep(info, requested, version, host, era, model.num_ctx, projector) if sweep else ()
-    row = ModelRow(model.name, str(model.blob), era, info, eff, est, placed, points)
+    points = _sweep(info, requested, version, host, era, model.num_ctx, cost) if sweep else ()
+    row = ModelRow(model.name, str(model.blob), era, info, eff, est, placed, points, projector=compute)
     return row, _row_findings(row, eff, est, placed)
 
 
-def _projector_bytes(path: Path | None) -> int:
-    """A separate projector blob's tensor bytes (Ollama's mmprojMemoryRequirement); 0 without one."""
+def _projector(path: Path | None) -> ProjectorInfo | None:
+    """A separate projector blob's facts (its weights are Ollama's mmprojMemoryRequirement); None without one."""
     if path is None:
-        return 0
-    return sum(t.nbytes for t in read_header(path).tensors)
+        return None
+    return projector_info(read_header(path))
 
 
 def _row_findings(row: ModelRow, eff: Effective, est: Estimate, placed: Fit) -> list[Finding]:
@@ -287,7 +293,7 @@ def _row_findings(row: ModelRow, eff: Effective, est: Estimate, placed: Fit) -> 
 
 
 def _sweep(info: ModelInfo, requested: Requested, version: Version | None, host: HostMemory,  # noqa: PLR0917  # the estimate's inputs, each needed
-           era: Era, num_ctx: int | None, projector: int) -> tuple[SweepPoint, ...]:
+           era: Era, num_ctx: int | None, projector: tuple[int, int]) -> tuple[SweepPoint, ...]:
     """Totals from 2k to 128k tokens (doubling), stopping at the model's context_length."""
     limit = min(info.context_length or SWEEP_MAX, SWEEP_MAX)
     contexts, ctx = [], SWEEP_MIN
@@ -299,7 +305,7 @@ def _sweep(info: ModelInfo, requested: Requested, version: Version | None, host:
     for context in contexts:
         eff = effective(info, replace(requested, request_context=context), version, host.gpu_budget, num_ctx)
         est = estimate(info, eff, era, host.device, gpu_overhead=requested.gpu_overhead, version=version,
-                       projector=projector)
+                       projector=projector[0], projector_compute=projector[1])
         points.append(SweepPoint(context, est.total, fit(est, host)))
     return tuple(points)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ollama_sync.app.apply import look
 from ollama_sync.app.context import Context
+from ollama_sync.app.look import look
 from ollama_sync.app.memory_check import memory_findings
 from ollama_sync.app.prepare import Prepared, prepare
 from ollama_sync.core.findings import sort_findings

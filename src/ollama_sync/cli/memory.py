@@ -132,13 +132,14 @@ def _notes(r: ModelRow) -> list[str]:
     if e.server is not None:
         parts = ", ".join(f"{p.name + ' ' if p.name else ''}{p.streams}×{p.cells} cells × {len(p.layers)} layers"
                           for p in e.server.kv_parts)
+        if e.server.recurrent:  # mamba/rwkv layers and the recurrent layers of hybrid models
+            parts += f"{', ' if parts else ''}recurrent state {human(e.server.recurrent)}"
         notes.append(f"llama-server: KV {human(e.server.kv)} ({parts}), compute buffer ≈{human(e.server.compute)}"
                      f" (graph), output buffer {human(e.server.output)} (overhead)")
         if e.preflight is not None:
             notes.append(f"Ollama's pre-flight (file size + f16 KV, decides evictions): {human(e.preflight)}")
     if e.projector:
-        notes.append(f"projector weights {human(e.projector)} counted"
-                     + (" (llama-server keeps 1 GiB more free on the GPU for its compute)" if e.server else ""))
+        notes.append(_projector_note(r))
     if len(r.fit.devices) > 1 or (r.fit.devices and r.fit.verdict.name == "SPILL"):
         notes.append("per device: " + ", ".join(f"{d.name} {d.layers} layers {human(d.bytes)} of {human(d.budget)}"
                                                 for d in r.fit.devices))
@@ -146,6 +147,21 @@ def _notes(r: ModelRow) -> list[str]:
         notes.append(f"running server (/api/ps): size {human(r.live.size)}, in GPU {human(r.live.size_vram)}; "
                      f"estimate {human(r.live.estimate)} ({r.live.difference:+.0%})")
     return notes
+
+
+def _projector_note(r: ModelRow) -> str:
+    """What the projector adds: its weights, and in the llama-server era its compute buffer or why it is not known."""
+    e = r.estimate
+    assert e is not None  # only estimated rows have notes
+    text = f"projector weights {human(e.projector)}"
+    p = r.projector
+    if p is not None and p.bytes:
+        text += (f" + compute buffer {human(p.bytes)} (warm-up image {p.warmup_image}×{p.warmup_image}, flash "
+                 f"attention {'on' if r.effective and r.effective.flash_attention else 'off'})")
+    text += " counted"
+    if p is not None and p.note:
+        text += f"; {p.note}"
+    return text + (" (llama-server keeps 1 GiB more free on the GPU)" if e.server else "")
 
 
 def _chart(row: ModelRow, report: MemoryReport) -> None:
@@ -199,7 +215,8 @@ def _row_json(r: ModelRow) -> dict[str, object]:
         "overhead": e.overhead, "total": e.total, "kv_allocated": e.kv_allocated,
         "fits": r.fit.fits, "verdict": r.fit.verdict.name.lower(), "gpu_layers": r.fit.gpu_layers,
         "layers": r.fit.layers, "notes": list(eff.notes), "context_source": eff.context_source,
-        "preflight": e.preflight, "projector": e.projector,
+        "preflight": e.preflight, "projector": e.projector, "projector_compute": e.projector_compute,
+        "projector_note": r.projector.note if r.projector is not None else "",
         "server": None if e.server is None else {
             "kv_caches": [{"name": p.name, "cells": p.cells, "layers": len(p.layers), "k": p.k_bytes, "v": p.v_bytes}
                           for p in e.server.kv_parts],

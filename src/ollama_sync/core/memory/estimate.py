@@ -14,7 +14,7 @@ Eras (shared/reference/ollama-server-facts.md §0, §3), each checked against ol
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Final
 
@@ -92,6 +92,7 @@ class Estimate:
     preflight: int | None = None  # llama-server era: Ollama's PredictServerVRAM (decides evictions)
     server: Allocation | None = None  # llama-server era: llama.cpp's buffers (KV caches, output, compute)
     projector: int = 0  # a vision model's projector weights (its own blob, or v./mm. tensors)
+    projector_compute: int = 0  # llama-server era: the projector's compute buffer (core/memory/projector.py)
     cpu_weights: int = 0  # weights llama.cpp always keeps in system memory (the token embedding)
     graph_partial: int = 0  # legacy: GraphSize's partial-offload graph (several GPUs use it for every GPU)
     layer_buffer: int = 0  # legacy: the one-layer buffer reserved on every GPU used (blk.0 + its KV)
@@ -100,19 +101,22 @@ class Estimate:
     @property
     def total(self) -> int:
         """Everything this era allocates (or, legacy/engine eras, counts) for this model."""
-        return self.weights + self.kv + self.graph + self.overhead + self.projector
+        return self.weights + self.kv + self.graph + self.overhead + self.projector + self.projector_compute
 
 
 def estimate(info: ModelInfo, eff: Effective, era: Era, device: Device, *, gpu_overhead: int = 0,
-             version: Version | None = None, projector: int = 0) -> Estimate:
-    """The memory estimate for one model at the effective settings, by era (version: the Ollama release)."""
+             version: Version | None = None, projector: int = 0, projector_compute: int = 0) -> Estimate:
+    """The memory estimate for one model at the effective settings, by era (version: the Ollama release).
+
+    projector: a separate projector blob's weights; projector_compute: its compute buffer (llama-server era).
+    """
     match era:
         case Era.LEGACY:
             return _legacy(info, eff, device, gpu_overhead, version)
         case Era.OLLAMA_ENGINE:
             return _ollama_engine(info, eff, device, gpu_overhead)
         case Era.LLAMA_SERVER:
-            return _llama_server(info, eff, device, projector)
+            return replace(_llama_server(info, eff, device, projector), projector_compute=projector_compute)
 
 
 def legacy_kv(info: ModelInfo, eff: Effective) -> tuple[int, ...]:

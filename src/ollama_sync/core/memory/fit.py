@@ -7,7 +7,8 @@ Placement by era:
   the whole model, else all of them; each usable GPU reserves its minimum and a one-layer buffer, layers go
   round-robin (`gpusWithSpace[i % j]`) from the last one down, every GPU holding a layer adds the partial graph.
 * llama-server: llama.cpp's `--fit` (core/memory/llama_cpp.py fit_layers): each device keeps 1 GiB free (more
-  with a projector: Ollama sets LLAMA_ARG_FIT_TARGET to its weights + 1 GiB), the last device is filled first.
+  with a projector: Ollama sets LLAMA_ARG_FIT_TARGET to its weights + 1 GiB), the last device is filled first;
+  the projector's weights and compute buffer go on the GPU with the model (mtmd's default, `--mmproj-offload`).
 What does not fit runs on the CPU from system memory.
 """
 
@@ -146,7 +147,7 @@ def _fit_server(est: Estimate, host: HostMemory) -> Fit:
     units = [w + k for w, k in zip(est.layer_weights, est.kv_per_layer, strict=False)]
     placed = fit_layers(units, est.output_weights, est.graph, _devices(host), target=target)
     gpu_layers = sum(p.layers for p in placed)
-    gpu_bytes = sum(p.bytes for p in placed) + (est.projector if gpu_layers else 0)
+    gpu_bytes = sum(p.bytes for p in placed) + (est.projector + est.projector_compute if gpu_layers else 0)
     return _verdict(est, host, gpu_layers, gpu_bytes, placed)
 
 

@@ -15,8 +15,18 @@ b10488; v0.30.0 pinned b9452):
   from `{arch}.attention.sliding_window_pattern` or the architecture's default period (`src/models/*.cpp`
   `load_swa_pattern`: gemma2 2, gemma3 6, cohere2 4, gpt-oss 2, …; a layer slides when
   `il % period < period - 1`).
-* recurrent layers (`src/llama-memory-recurrent.cpp`): f32 conv and SSM states per sequence,
-  `((d_conv − 1)·(d_inner + 2·n_group·d_state) + d_state·d_inner) × 4` bytes per layer, whatever the context.
+* recurrent layers (`src/llama-memory-recurrent.cpp`): per recurrent layer an f32 R (conv) and an S (SSM)
+  state of `n_embd_r` and `n_embd_s` values per sequence, whatever the context (`src/llama-hparams.cpp`:
+  mamba/mamba-2 and the hybrids on them `(d_conv − 1)·(d_inner + 2·n_group·d_state)` and `d_state·d_inner`;
+  lfm2's short convolution `(shortconv.l_cache − 1)·n_embd` and no S state).
+* hybrid models (`llm_arch_is_hybrid`, `src/llama-memory-hybrid.cpp`): a KV cache for the attention layers
+  (filter_attn) beside the recurrent state for the others (filter_recr), both created in
+  `llama_model::create_memory` (`src/llama-model.cpp`). Which layers are which comes from each
+  `src/models/<arch>.cpp` load_arch_hparams: granitehybrid, jamba, lfm2, plamo2 … — a layer with
+  `head_count_kv` 0 is recurrent; nemotron_h — recurrent when both `head_count_kv` and `feed_forward_length` are
+  0, attention when only `feed_forward_length` is 0, the rest are MLP-only layers holding neither; falcon-h1 —
+  every layer holds both; qwen3next/qwen35 — `attention.recurrent_layers`, else every layer but each
+  `full_attention_interval`-th (default 4) is recurrent.
 * output buffer (`llama_context::output_reserve`): the logits of one token per sequence,
   `n_vocab × n_seq × 4` bytes at start-up.
 * compute buffer: what ggml-alloc reserves for the worst-case graph (a full micro-batch against the whole
@@ -50,7 +60,13 @@ CACHE_TYPES: Final[dict[str, tuple[int, int]]] = {
 SWA_ARCHS: Final[dict[str, tuple[int, int]]] = {
     "gemma2": (2, 4096), "gemma3": (6, 0), "cohere2": (4, 0), "gpt-oss": (2, 0), "gptoss": (2, 0),
     "exaone4": (4, 0), "gemma3n": (5, 0)}
-RECURRENT_ARCHS: Final = frozenset({"mamba", "mamba2", "rwkv6", "rwkv7"})
+# llm_arch_is_recurrent (src/llama-arch.cpp): every layer holds recurrent state, none a KV cache
+RECURRENT_ARCHS: Final = frozenset({"mamba", "mamba2", "rwkv6", "rwkv6qwen2", "rwkv7", "arwkv7"})
+# Hybrid architectures (llm_arch_is_hybrid) whose layers are not simply "head_count_kv 0 = recurrent":
+PARALLEL_HYBRID_ARCHS: Final = frozenset({"falcon-h1"})  # every layer: attention and mamba-2 side by side
+MLP_HYBRID_ARCHS: Final = frozenset({"nemotron_h", "nemotron_h_moe"})  # mamba-2, attention and MLP-only layers
+INTERVAL_HYBRID_ARCHS: Final = frozenset({"qwen3next", "qwen35", "qwen35moe"})  # gated delta net + full attention
+DEFAULT_FULL_ATTENTION_INTERVAL: Final = 4  # models/qwen3next.cpp
 
 
 @dataclass(frozen=True)
@@ -153,17 +169,68 @@ def window(info: ModelInfo) -> int:
 
 
 def recurrent_layers(info: ModelInfo) -> tuple[bool, ...]:
-    """Layers holding recurrent state instead of a KV cache."""
-    if info.architecture in RECURRENT_ARCHS:
-        return (True,) * info.block_count
+    """Layers holding recurrent state (llama_hparams::is_recr, set per architecture by load_arch_hparams)."""
+    n, arch = info.block_count, info.architecture
+    if arch in RECURRENT_ARCHS or arch in PARALLEL_HYBRID_ARCHS:
+        return (True,) * n
+    if arch in INTERVAL_HYBRID_ARCHS:  # an explicit per-layer array, else every `interval`-th layer attends
+        if info.recurrent_layer_flags:
+            return tuple(bool(x) for x in _expand(info.recurrent_layer_flags, n))
+        interval = info.full_attention_interval or DEFAULT_FULL_ATTENTION_INTERVAL
+        return tuple((i + 1) % interval != 0 for i in range(n))
+    if arch in MLP_HYBRID_ARCHS:  # no KV heads and no MLP: a mamba layer
+        ff = _expand(info.feed_forward_per_layer or (info.feed_forward_length,), n)
+        return tuple(hk == 0 and f == 0 for hk, f in zip(info.head_count_kv, ff, strict=True))
+    # granitehybrid, jamba, lfm2, lfm2moe, plamo2, …: a layer without KV heads is recurrent
     return tuple(h == 0 or hk == 0 for h, hk in zip(info.head_count, info.head_count_kv, strict=True))
+
+
+def attention_layers(info: ModelInfo) -> tuple[bool, ...]:
+    """Layers with a KV cache (llama_memory_hybrid's filter_attn, src/llama-model.cpp create_memory).
+
+    Usually the layers that are not recurrent; falcon-h1 runs attention and mamba-2 side by side in every layer
+    (both caches hold every layer), nemotron_h has MLP-only layers (feed_forward_length > 0) that hold neither.
+    """
+    n, arch = info.block_count, info.architecture
+    if arch in RECURRENT_ARCHS:
+        return (False,) * n
+    if arch in PARALLEL_HYBRID_ARCHS:
+        return (True,) * n
+    recurrent = recurrent_layers(info)
+    if arch in MLP_HYBRID_ARCHS:
+        ff = _expand(info.feed_forward_per_layer or (info.feed_forward_length,), n)
+        return tuple(not r and f == 0 for r, f in zip(recurrent, ff, strict=True))
+    return tuple(not r for r in recurrent)
+
+
+def _expand(values: tuple[int, ...], n: int) -> tuple[int, ...]:
+    """A key read with get_key_or_arr: one value for every layer, or one per layer (0 past the array's end)."""
+    if len(values) == 1:
+        return values * n
+    return tuple(values[i] if i < len(values) else 0 for i in range(n))
+
+
+def recurrent_state_widths(info: ModelInfo) -> tuple[int, int]:
+    """(n_embd_r, n_embd_s): f32 values per sequence of a recurrent layer's R (conv) and S (SSM) state.
+
+    llama_hparams::n_embd_r / n_embd_s: lfm2's short convolution keeps the last `l_cache − 1` inputs,
+    `(l_cache − 1) × n_embd`, and no S state; mamba, mamba-2 and the hybrids built on them (and qwen3next's gated
+    delta net, whose GGUF states its sizes in the same ssm.* keys) keep `(d_conv − 1) × (d_inner + 2·n_group·d_state)`
+    and `d_state × d_inner`.
+    """
+    conv, inner, state, groups = info.ssm
+    if info.shortconv_l_cache:
+        r = info.embedding_length * (info.shortconv_l_cache - 1)
+    else:
+        r = (conv - 1) * (inner + 2 * groups * state) if conv > 0 else 0
+    return r, state * inner
 
 
 def kv_parts(info: ModelInfo, p: ServerParams) -> tuple[KvPart, ...]:
     """The KV caches llama.cpp creates: one for full-attention layers, one more for sliding-window layers."""
-    recurrent = recurrent_layers(info)
+    attending = attention_layers(info)
     sliding = swa_layers(info)
-    attn = [i for i in range(info.block_count) if not recurrent[i]]
+    attn = [i for i in range(info.block_count) if attending[i]]
     full = tuple(i for i in attn if not sliding[i])
     swa = tuple(i for i in attn if sliding[i])
     base_cells = p.seq_cells
@@ -176,7 +243,7 @@ def kv_parts(info: ModelInfo, p: ServerParams) -> tuple[KvPart, ...]:
 
 def _part(name: str, info: ModelInfo, p: ServerParams, layers: tuple[int, ...], cells: int) -> KvPart:
     v_trans = not p.flash_attention
-    v_max = max((info.value_length * info.head_count_kv[i] for i in layers), default=0)
+    v_max = info.value_length * info.head_count_kv_max  # n_embd_v_gqa_max: over all layers, not only this cache's
     k = v = 0
     for i in layers:
         k_width = info.key_length * info.head_count_kv[i]
@@ -187,12 +254,15 @@ def _part(name: str, info: ModelInfo, p: ServerParams, layers: tuple[int, ...], 
 
 
 def recurrent_bytes(info: ModelInfo, p: ServerParams) -> tuple[int, ...]:
-    """Per layer: f32 conv + SSM state for every sequence (0 on attention layers)."""
-    conv, inner, state, groups = info.ssm
-    r = (conv - 1) * (inner + 2 * groups * state) if conv > 0 else 0
-    s = state * inner
+    """Per layer: the f32 R and S state tensors, one row per sequence (0 on layers without recurrent state).
+
+    llama_memory_recurrent allocates `[n_embd_r, max(1, n_seq)]` and `[n_embd_s, max(1, n_seq)]` per recurrent
+    layer (Ollama does not ask for rollback snapshots: n_rs_seq = 0), each tensor padded to the buffer alignment.
+    """
+    r, s = recurrent_state_widths(info)
     seqs = max(p.n_seq, 1)
-    return tuple((r + s) * 4 * seqs if rec else 0 for rec in recurrent_layers(info))
+    per_layer = _pad(r * 4 * seqs, TENSOR_ALIGNMENT) + _pad(s * 4 * seqs, TENSOR_ALIGNMENT)
+    return tuple(per_layer if rec else 0 for rec in recurrent_layers(info))
 
 
 def output_buffer(info: ModelInfo, p: ServerParams) -> int:
@@ -220,7 +290,7 @@ def compute_buffer(info: ModelInfo, p: ServerParams) -> int:
     mask_bytes = 2 if p.flash_attention else 4
     recurrent = recurrent_layers(info)
     masks = attention = 0
-    if not all(recurrent):
+    if any(attention_layers(info)):
         masks = mask_bytes * n_kv * t
         if any(swa_layers(info)):
             masks += mask_bytes * _pad(min(n_kv, window(info) + t), CTX_PAD) * t

@@ -89,6 +89,11 @@ class ModelInfo:
     token_embd_bytes: int = 0  # the input embedding (llama.cpp keeps it in system memory)
     output_tied: bool = False  # no output.weight: llama.cpp duplicates token_embd for the output layer
     tensor_bytes: int = 0  # every tensor in the file (llama.cpp's model buffers)
+    # hybrid models (llama.cpp src/models/<arch>.cpp load_arch_hparams):
+    feed_forward_per_layer: tuple[int, ...] = ()  # `{arch}.feed_forward_length` as an array (nemotron_h: 0 = no MLP)
+    shortconv_l_cache: int = 0  # `{arch}.shortconv.l_cache` (lfm2's convolution state)
+    recurrent_layer_flags: tuple[int, ...] = ()  # `{arch}.attention.recurrent_layers` (qwen3next, qwen35)
+    full_attention_interval: int = 0  # `{arch}.full_attention_interval` (qwen3next, qwen35: default 4)
 
     @property
     def head_count_max(self) -> int:
@@ -164,6 +169,10 @@ def model_info(header: GgufHeader) -> ModelInfo:
         token_embd_bytes=sum(t.nbytes for t in header.tensors if t.name.startswith("token_embd.")),
         output_tied=not any(t.name.startswith("output.") for t in header.tensors),
         tensor_bytes=sum(t.nbytes for t in header.tensors),
+        feed_forward_per_layer=_ints(meta.get(f"{arch}.feed_forward_length")),
+        shortconv_l_cache=_uint(meta, f"{arch}.shortconv.l_cache") or 0,
+        recurrent_layer_flags=_ints(meta.get(f"{arch}.attention.recurrent_layers")),
+        full_attention_interval=_uint(meta, f"{arch}.full_attention_interval") or 0,
     )
 
 

@@ -1,0 +1,171 @@
+"""The image encoder's warm-up graph as llama.cpp's clip.cpp builds it, described for core/memory/ggml_alloc.py.
+
+llama-server loads a vision model's projector through mtmd (`--mmproj`); clip.cpp reserves its compute buffer for
+one warm-up image (`clip_model_loader::warmup`: `ggml_backend_sched_reserve` on the graph of that image). The
+graphs below follow llama.cpp b11312 `tools/mtmd/clip.cpp` (`build_inp`, `build_vit`, `build_attn`, `build_ffn`,
+`build_patch_merge_permute`) and `tools/mtmd/models/{siglip,llava}.cpp` tensor by tensor — the ones that live in
+the compute buffer (weights are None) and the order ggml puts them in — so the allocator gives llama.cpp's figure.
+With flash attention, K and V are cast to f16 for `ggml_flash_attn_ext`; without it the f32 scores
+`n_pos × n_pos × n_head` are the largest tensor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ollama_sync.core.memory.ggml_alloc import Graph, Tensor, reserve
+
+
+@dataclass(frozen=True)
+class VitShape:
+    """What the graph's sizes depend on: the warm-up image, the encoder, and the projector's widths."""
+
+    image: int  # warm-up image side in pixels (square)
+    patch: int
+    n_embd: int
+    n_ff: int
+    n_layer: int  # encoder layers the graph runs
+    n_head: int
+    n_head_kv: int
+    d_head: int
+    flash: bool
+    gated_ffn: bool = False
+    class_embd: bool = False
+    pre_ln: bool = False
+    post_ln: bool = False
+    im2col_f32: bool = False  # bf16 patch weights: ggml_conv_2d's im2col is f32, else f16
+    n_merge: int = 1
+    hidden: int = 0  # llava mlp: mm.0's width
+    out: int = 0  # the text model's embedding width (the projector's output)
+    second_linear: bool = True  # llava mlp: mm.2 present
+    proj_weight_bytes: int = 2  # gemma3: bytes per element of mm.input_projection (copied transposed)
+
+    @property
+    def side(self) -> int:
+        """Patches per side."""
+        return self.image // self.patch
+
+    @property
+    def n_patches(self) -> int:
+        """Patches of the warm-up image."""
+        return self.side * self.side
+
+
+def _patches(g: Graph, s: VitShape) -> Tensor:
+    """build_inp: the raw image, ggml_conv_2d (im2col + mul_mat + cont), transposed to [n_embd, n_patches]."""
+    raw = g.input((s.image, s.image, 3, 1))
+    im2col = g.op((s.patch * s.patch * 3, s.side, s.side, 1), None, raw, dtype="f32" if s.im2col_f32 else "f16")
+    conv = g.op((s.n_patches, s.n_embd), g.reshape(im2col, (s.patch * s.patch * 3, s.n_patches)), None)
+    conv = g.op((s.side, s.side, s.n_embd, 1), g.permute(g.reshape(conv, (s.side, s.side, 1, s.n_embd))))
+    inp = g.op((s.n_embd, s.n_patches, 1), g.permute(g.reshape(conv, (s.n_patches, s.n_embd, 1))))
+    return g.same(inp, None)  # + patch bias (in place)
+
+
+def _norm(g: Graph, x: Tensor) -> Tensor:
+    """Layer norm with weight and bias: ggml_norm, then mul and add in place."""
+    out = g.op(_shape(x), x)
+    return g.same(g.same(out, None), None)
+
+
+def _shape(t: Tensor) -> tuple[int, ...]:
+    shape = t.layout[1]
+    assert isinstance(shape, tuple)
+    return shape
+
+
+def _attention(g: Graph, h: Tensor, s: VitShape) -> Tensor:
+    """build_attn on separate Q, K, V projections (with biases), then the output projection."""
+    p, dim_q, dim_kv = s.n_patches + s.class_embd, s.d_head * s.n_head, s.d_head * s.n_head_kv
+    q = g.reshape(g.same(g.op((dim_q, p), None, h), None), (s.d_head, s.n_head, p))
+    k = g.reshape(g.same(g.op((dim_kv, p), None, h), None), (s.d_head, s.n_head_kv, p))
+    v = g.reshape(g.same(g.op((dim_kv, p), None, h), None), (s.d_head, s.n_head_kv, p))
+    for t in (q, k, v):  # ggml_build_forward_order keeps Q, K, V together
+        g.expand(t)
+    if s.flash:
+        k16 = g.op((s.d_head, p, s.n_head_kv), g.permute(k), dtype="f16")
+        v16 = g.op((s.d_head, p, s.n_head_kv), g.permute(v), dtype="f16")
+        out = g.reshape(g.op((s.d_head, s.n_head, p), g.permute(q), k16, v16), (dim_q, p))
+    else:
+        vt = g.op((p, s.d_head, s.n_head_kv), g.permute(v))
+        kq = g.same(g.op((p, p, s.n_head), g.permute(k), g.permute(q)), None)  # soft_max in place
+        kqv = g.op((s.d_head, p, s.n_head), vt, kq)
+        out = g.op((dim_q, p), g.permute(kqv))
+    return g.same(g.op((s.n_embd, p), None, out), None)
+
+
+def _ffn(g: Graph, h: Tensor, s: VitShape) -> Tensor:
+    """build_ffn: up (and gate) with biases, the activation (a GLU op when gated, in place otherwise), down."""
+    p = s.n_patches + s.class_embd
+    if s.gated_ffn:
+        up = g.same(g.op((s.n_ff, p), None, h), None)
+        gate = g.same(g.op((s.n_ff, p), None, h), None)
+        act = g.op((s.n_ff, p), gate, up)
+    else:
+        act = g.same(g.same(g.op((s.n_ff, p), None, h), None))
+    return g.same(g.op((s.n_embd, p), None, act), None)
+
+
+def _encoder(g: Graph, x: Tensor, s: VitShape) -> Tensor:
+    """build_vit's layers: pre-norm attention and FFN, each added to the residual in place."""
+    if s.pre_ln:
+        x = _norm(g, x)
+    for _ in range(s.n_layer):
+        attn = g.same(_attention(g, _norm(g, x), s), x)
+        x = g.same(attn, _ffn(g, _norm(g, attn), s))
+    return _norm(g, x) if s.post_ln else x
+
+
+def siglip_gemma3(s: VitShape) -> Graph:
+    """clip_graph_siglip for gemma3: learned positions, the encoder, 2-D average pooling, RMS norm, projection."""
+    g = Graph()
+    x = g.same(_patches(g, s), None)  # + position embeddings (in place)
+    x = _encoder(g, g.reshape(x, (s.n_embd, s.n_patches)), s)
+    side = s.side // s.n_merge
+    grid = g.op((s.side, s.side, s.n_embd, 1), g.permute(g.reshape(x, (s.n_embd, s.n_patches, 1))))
+    pooled = g.op((side, side, s.n_embd, 1), grid)
+    cur = g.op((s.n_embd, side * side, 1), g.permute(g.reshape(pooled, (side * side, s.n_embd, 1))))
+    cur = g.same(g.same(cur), None)  # rms_norm, * soft_emb_norm
+    weight = g.op((s.n_embd, s.out), None, dtype="f32" if s.proj_weight_bytes == 4 else "f16")
+    g.expand(g.op((s.out, side * side, 1), weight, cur))
+    return g
+
+
+def siglip_idefics3(s: VitShape) -> Graph:
+    """clip_graph_siglip for idefics3 (SmolVLM): the encoder, pixel shuffle by n_merge, one projection."""
+    g = Graph()
+    x = g.same(_patches(g, s), None)
+    x = _encoder(g, g.reshape(x, (s.n_embd, s.n_patches)), s)
+    side = -(-s.side // s.n_merge) * s.n_merge
+    cur = g.reshape(x, (s.n_embd, s.side, s.side))
+    if side != s.side:
+        cur = g.op((s.n_embd, side, side), cur)
+    wide = s.n_embd * s.n_merge * s.n_merge
+    cur = g.permute(g.reshape(cur, (s.n_embd * s.n_merge, side // s.n_merge, side)))
+    cur = g.permute(g.op((wide, side // s.n_merge, side // s.n_merge), cur))
+    tokens = (side // s.n_merge) ** 2
+    g.expand(g.op((s.out, tokens), None, g.op((wide, tokens), cur)))
+    return g
+
+
+def llava_mlp(s: VitShape) -> Graph:
+    """clip_graph_llava with the "mlp" projector: class token, learned positions, the encoder, mm.0 → GELU → mm.2."""
+    g = Graph()
+    n_pos = s.n_patches + s.class_embd
+    inp = _patches(g, s)
+    if s.class_embd:
+        inp = g.op((s.n_embd, n_pos, 1), inp, None)  # ggml_concat
+    positions = g.input((n_pos,), "i32")
+    x = g.same(inp, g.op((s.n_embd, n_pos), None, positions))  # + get_rows(position_embd)
+    x = _encoder(g, x, s)
+    patches = g.input((s.n_patches,), "i32")
+    rows = g.op((s.n_embd, s.n_patches), g.reshape(x, (s.n_embd, n_pos)), patches)
+    cur = g.same(g.same(g.op((s.hidden, s.n_patches), None, rows), None))  # mm.0 + bias, GELU
+    if s.second_linear:
+        cur = g.same(g.op((s.out, s.n_patches), None, cur), None)
+    g.expand(cur)
+    return g
+
+
+def compute_bytes(graph: Graph) -> int:
+    """The compute buffer ggml reserves for the graph."""
+    return reserve(graph)

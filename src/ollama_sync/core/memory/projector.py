@@ -1,0 +1,162 @@
+"""A vision model's projector (mmproj blob): what it is, and what llama-server allocates for it.
+
+Ollama ≥ v0.30.0 passes a vision model's projector blob to llama-server as `--mmproj`; llama-server opens an mtmd
+context, whose clip.cpp loads the projector's weights (on the GPU when one is used) and, at start-up, reserves a
+compute buffer for the image encoder's graph at its warm-up image size (it logs `clip … compute buffer size`).
+Read from llama.cpp b11312 `tools/mtmd/clip.cpp` (`clip_model_loader::load_hparams`, `load_tensors`, `warmup`):
+
+* hyper-parameters: `clip.projector_type` (else `clip.vision.projector_type`), `clip.vision.image_size`,
+  `patch_size`, `embedding_length`, `feed_forward_length`, `block_count`, `attention.head_count`,
+  `attention.head_count_kv` (default: head_count), `attention.head_dim` (default: width / heads),
+  `projector.scale_factor`, `feature_layer`;
+* warm-up image: `image_size` for the fixed-size projectors counted here (gemma3, idefics3, llava "mlp");
+  dynamic-resolution projectors warm up at a token count instead (pixtral 16×16, qwen2/2.5/3-vl 46×46 merged
+  patches) and are not counted yet;
+* flash attention: llama-server passes its `--flash-attn` setting to mtmd (`mparams.flash_attn_type`); clip.cpp
+  builds the graph with it (auto: tries it, falls back when the backend lacks it);
+* the buffer: core/memory/clip_graph.py describes the graph, core/memory/ggml_alloc.py sizes it as ggml does.
+
+A projector type without a graph here counts its weights only, with a note saying so, never an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from ollama_sync.core.memory.clip_graph import VitShape, compute_bytes, llava_mlp, siglip_gemma3, siglip_idefics3
+from ollama_sync.core.memory.model_info import GgufHeader, MetaValue
+
+F32, F16, BF16 = 0, 1, 30  # ggml type ids
+COUNTED = ("gemma3", "idefics3", "mlp")  # projector types whose compute buffer is estimated
+
+
+@dataclass(frozen=True)
+class ProjectorInfo:
+    """What the memory arithmetic needs about a projector blob."""
+
+    projector_type: str
+    weights: int  # every tensor's bytes (Ollama's mmprojMemoryRequirement)
+    image_size: int = 0
+    patch_size: int = 0
+    n_embd: int = 0
+    n_ff: int = 0
+    n_layer: int = 0
+    n_head: int = 0
+    n_head_kv: int = 0
+    head_dim: int = 0
+    scale_factor: int = 0  # clip.vision.projector.scale_factor (0: absent)
+    feature_layers: tuple[int, ...] = ()
+    class_embd: bool = False
+    pre_ln: bool = False
+    post_ln: bool = False
+    gated_ffn: bool = False
+    patch_type: int = F16
+    tensors: tuple[tuple[str, tuple[int, ...], int], ...] = ()  # mm.* tensors: (name, shape, ggml type)
+
+    def mm(self, name: str) -> tuple[tuple[int, ...], int] | None:
+        """(shape, ggml type) of a projector tensor (mm.0.weight, mm.input_projection.weight…), None if absent."""
+        for tname, shape, ggml_type in self.tensors:
+            if tname == name:
+                return shape, ggml_type
+        return None
+
+
+@dataclass(frozen=True)
+class ProjectorCompute:
+    """The projector's compute buffer as llama-server reserves it at start-up (0 and a note when not estimated)."""
+
+    bytes: int
+    warmup_image: int = 0  # the warm-up image's side in pixels
+    note: str = ""
+
+
+def projector_info(header: GgufHeader) -> ProjectorInfo:
+    """Read a projector blob's header: its type, the vision encoder's sizes, and the projector tensors' shapes."""
+    meta = header.metadata
+    names = {t.name for t in header.tensors}
+    ptype = _text(meta, "clip.projector_type") or _text(meta, "clip.vision.projector_type")  # clip.cpp's order
+    heads = _int(meta, "clip.vision.attention.head_count")
+    width = _int(meta, "clip.vision.embedding_length")
+    patch = next((t for t in header.tensors if t.name == "v.patch_embd.weight"), None)
+    return ProjectorInfo(
+        projector_type=ptype, weights=sum(t.nbytes for t in header.tensors),
+        image_size=_int(meta, "clip.vision.image_size"), patch_size=_int(meta, "clip.vision.patch_size"),
+        n_embd=width, n_ff=_int(meta, "clip.vision.feed_forward_length"),
+        n_layer=_int(meta, "clip.vision.block_count"), n_head=heads,
+        n_head_kv=_int(meta, "clip.vision.attention.head_count_kv") or heads,
+        head_dim=_int(meta, "clip.vision.attention.head_dim") or (width // heads if heads else 0),
+        scale_factor=_int(meta, "clip.vision.projector.scale_factor"),
+        feature_layers=_ints(meta.get("clip.vision.feature_layer")),
+        class_embd="v.class_embd" in names, pre_ln="v.pre_ln.weight" in names, post_ln="v.post_ln.weight" in names,
+        gated_ffn="v.blk.0.ffn_gate.weight" in names, patch_type=patch.ggml_type if patch is not None else F16,
+        tensors=tuple((t.name, t.shape, t.ggml_type) for t in header.tensors if t.name.startswith("mm.")),
+    )
+
+
+def projector_compute(info: ProjectorInfo, flash_attention: bool) -> ProjectorCompute:
+    """The compute buffer clip.cpp reserves for the warm-up image, or 0 with a note saying why it is not counted."""
+    shape = vit_shape(info, flash_attention)
+    if isinstance(shape, str):
+        return ProjectorCompute(0, note=f"projector compute not estimated: {shape}")
+    builder = {"gemma3": siglip_gemma3, "idefics3": siglip_idefics3, "mlp": llava_mlp}[info.projector_type]
+    return ProjectorCompute(compute_bytes(builder(shape)), shape.image)
+
+
+def vit_shape(info: ProjectorInfo, flash_attention: bool) -> VitShape | str:
+    """The warm-up graph's sizes for a counted projector type, or why there are none."""
+    ptype = info.projector_type
+    if ptype not in COUNTED:
+        return f"projector type {ptype or '(none)'}"
+    if min(info.image_size, info.patch_size, info.n_embd, info.n_layer, info.n_head) <= 0:
+        return f"projector type {ptype} without the vision encoder's sizes"
+    common = VitShape(info.image_size, info.patch_size, info.n_embd, info.n_ff, info.n_layer, info.n_head,
+                      info.n_head_kv, info.head_dim, flash_attention, info.gated_ffn, info.class_embd, info.pre_ln,
+                      info.post_ln, info.patch_type == BF16)
+    match ptype:
+        case "gemma3":
+            proj = info.mm("mm.input_projection.weight")
+            if proj is None:
+                return "projector type gemma3 without mm.input_projection.weight"
+            return _with(common, n_merge=info.scale_factor or 4, out=proj[0][0],
+                         proj_weight_bytes=4 if proj[1] == F32 else 2)
+        case "idefics3":
+            fc = info.mm("mm.model.fc.weight")
+            if fc is None or info.scale_factor < 2:
+                return "projector type idefics3 without mm.model.fc.weight or its scale factor"
+            return _with(common, n_merge=info.scale_factor, out=fc[0][1])
+        case _:
+            return _llava(info, common)
+
+
+def _llava(info: ProjectorInfo, common: VitShape) -> VitShape | str:
+    """llava "mlp": the graph runs up to the second-to-last layer (or the deepest feature layer), then mm.0 / mm.2."""
+    first, second = info.mm("mm.0.weight"), info.mm("mm.2.weight")
+    if first is None or info.mm("mm.3.weight") is not None or len(info.feature_layers) > 1:
+        return "projector type mlp in a layout other than llava's (mm.0 + mm.2, one feature layer)"
+    layers = max(info.feature_layers) if info.feature_layers else info.n_layer - 1
+    return _with(common, n_layer=layers, hidden=first[0][1], out=second[0][1] if second else first[0][1],
+                 second_linear=second is not None)
+
+
+def _with(shape: VitShape, **changes: int | bool) -> VitShape:
+    return replace(shape, **changes)  # type: ignore[arg-type]  # the keys are VitShape fields
+
+
+def _text(meta: Mapping[str, MetaValue], key: str) -> str:
+    value = meta.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _int(meta: Mapping[str, MetaValue], key: str) -> int:
+    value = meta.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _ints(value: MetaValue | None) -> tuple[int, ...]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (value,)
+    if isinstance(value, tuple):
+        return tuple(int(x) for x in value if isinstance(x, int))
+    return ()
+

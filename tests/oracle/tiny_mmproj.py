@@ -1,0 +1,127 @@
+"""Tiny random-weight projector (mmproj) GGUF files that llama.cpp's clip.cpp loads, written with gguf-py.
+
+Each projector type gets the metadata `clip_model_loader::load_hparams` requires and the tensors `load_tensors`
+asks for (llama.cpp b11312 `tools/mtmd/clip.cpp`, names from `clip-impl.h`): the patch embedding, learned
+positions, the encoder's layers (attention with biases, two layer norms, an up/down FFN) and the projector's own
+tensors — gemma3 (`mm.input_projection`, `mm.soft_emb_norm`), idefics3 (`mm.model.fc`) and llava "mlp"
+(`mm.0`, `mm.2`, with a class token and a pre-norm). A matching text model (tests/oracle/tiny_gguf.py, its width the
+projector's output) is written beside it, since mtmd checks the two agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gguf
+import numpy as np
+
+from tests.oracle.tiny_gguf import Tiny, write_tiny
+
+F16 = np.float16
+F32 = np.float32
+
+
+@dataclass(frozen=True)
+class TinyProjector:
+    """One tiny projector: type, warm-up image, encoder sizes and the text model's width."""
+
+    ptype: str
+    image: int = 224
+    patch: int = 14
+    emb: int = 128
+    ff: int = 512
+    blocks: int = 2
+    heads: int = 4
+    out: int = 256  # the text model's embedding width
+    hidden: int = 256  # llava mlp: mm.0's width
+    scale: int = 0  # clip.vision.projector.scale_factor (0: not written)
+    gelu: bool = True
+
+    @property
+    def name(self) -> str:
+        """A label for test ids and the bench table."""
+        return f"{self.ptype}-{self.image}px-p{self.patch}-w{self.emb}-h{self.heads}"
+
+    @property
+    def positions(self) -> int:
+        """Learned position embeddings: one per patch (+ the class token for llava)."""
+        return (self.image // self.patch) ** 2 + (self.ptype == "mlp")
+
+
+def write_projector(path: Path, p: TinyProjector, seed: int = 0) -> Path:
+    """Write the projector as a complete GGUF file (header and random tensor data)."""
+    rng = np.random.default_rng(seed)
+    w = gguf.GGUFWriter(str(path), "clip")
+    w.add_string("clip.projector_type", p.ptype)
+    w.add_bool("clip.has_vision_encoder", True)
+    w.add_bool("clip.use_gelu", p.gelu)
+    for key, value in (("image_size", p.image), ("patch_size", p.patch), ("embedding_length", p.emb),
+                       ("feed_forward_length", p.ff), ("block_count", p.blocks), ("attention.head_count", p.heads),
+                       ("projection_dim", p.out)):
+        w.add_uint32(f"clip.vision.{key}", value)
+    w.add_float32("clip.vision.attention.layer_norm_epsilon", 1e-6)
+    w.add_array("clip.vision.image_mean", [0.5, 0.5, 0.5])
+    w.add_array("clip.vision.image_std", [0.5, 0.5, 0.5])
+    if p.scale:
+        w.add_uint32("clip.vision.projector.scale_factor", p.scale)
+
+    def tensor(name: str, *shape: int, dtype: type[np.floating[Any]] = F16) -> None:
+        # gguf-py takes numpy order (slowest dimension first); llama.cpp's shapes are fastest first
+        w.add_tensor(name, (rng.standard_normal(tuple(reversed(shape))) * 0.02).astype(dtype))
+
+    tensor("v.patch_embd.weight", p.patch, p.patch, 3, p.emb)
+    tensor("v.position_embd.weight", p.emb, p.positions, dtype=F32)
+    if p.ptype == "mlp":
+        tensor("v.class_embd", p.emb, dtype=F32)
+        _norm(tensor, "v.pre_ln", p.emb)
+    else:
+        tensor("v.patch_embd.bias", p.emb, dtype=F32)
+        _norm(tensor, "v.post_ln", p.emb)
+    for i in range(p.blocks):
+        _layer(tensor, f"v.blk.{i}.", p)
+    _projection(tensor, p)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    return path
+
+
+def _norm(tensor: Any, prefix: str, width: int) -> None:
+    tensor(prefix + ".weight", width, dtype=F32)
+    tensor(prefix + ".bias", width, dtype=F32)
+
+
+def _layer(tensor: Any, prefix: str, p: TinyProjector) -> None:
+    """One encoder layer: separate Q/K/V/output with biases, ln1/ln2, an up/down FFN with biases."""
+    for name in ("attn_q", "attn_k", "attn_v", "attn_out"):
+        tensor(f"{prefix}{name}.weight", p.emb, p.emb)
+        tensor(f"{prefix}{name}.bias", p.emb, dtype=F32)
+    _norm(tensor, prefix + "ln1", p.emb)
+    _norm(tensor, prefix + "ln2", p.emb)
+    tensor(prefix + "ffn_up.weight", p.emb, p.ff)
+    tensor(prefix + "ffn_up.bias", p.ff, dtype=F32)
+    tensor(prefix + "ffn_down.weight", p.ff, p.emb)
+    tensor(prefix + "ffn_down.bias", p.emb, dtype=F32)
+
+
+def _projection(tensor: Any, p: TinyProjector) -> None:
+    """The projector's own tensors, ending at the text model's width."""
+    if p.ptype == "gemma3":
+        tensor("mm.input_projection.weight", p.out, p.emb)
+        tensor("mm.soft_emb_norm.weight", p.emb, dtype=F32)
+    elif p.ptype == "idefics3":
+        tensor("mm.model.fc.weight", p.emb * p.scale * p.scale, p.out)
+    else:
+        tensor("mm.0.weight", p.emb, p.hidden)
+        tensor("mm.0.bias", p.hidden, dtype=F32)
+        tensor("mm.2.weight", p.hidden, p.out)
+        tensor("mm.2.bias", p.out, dtype=F32)
+
+
+def write_text_model(path: Path, p: TinyProjector) -> Path:
+    """The smallest text model mtmd accepts beside the projector: a one-layer llama of the projector's output width."""
+    return write_tiny(path, Tiny("llama", blocks=1, emb=p.out, heads=4, heads_kv=4, head_dim=p.out // 4, ff=256,
+                                 vocab=512))
