@@ -5,9 +5,9 @@
    estimate gives against what llama.cpp b11312 (llama-cpp-python 0.3.36, the `oracle` extra) logs: KV cache
    (with recurrent state), output buffer, compute buffer, model weights, and the total (weights + KV + output +
    compute).
-   Below them, per projector type (tests/oracle/test_projector_oracle.py's grid of tiny gemma3, idefics3 and llava
-   "mlp" projectors × flash attention), the largest relative error of the projector's compute buffer against what
-   mtmd/clip.cpp logs at warm-up.
+   Below them, per projector type (tests/oracle/test_projector_oracle.py's grid of tiny gemma3, idefics3, llava
+   "mlp" and pixtral/mistral3 projectors × flash attention), the largest relative error of the projector's
+   compute buffer against what mtmd/clip.cpp logs at warm-up.
 2. The time of `ollama-sync memory` for 20 installed models (warm header cache) against `python -c pass`.
 """
 
@@ -33,9 +33,10 @@ from ollama_sync.system.gguf_header import read_header
 MIB = 1024 * 1024
 
 
-def oracle_errors(folder: Path) -> dict[str, tuple[float, str]]:
-    """Largest |relative error| per figure over the grid, with where it happened."""
+def oracle_errors(folder: Path) -> tuple[dict[str, tuple[float, str]], dict[str, dict[str, float]]]:
+    """Largest |relative error| per figure over the grid, with where it happened; and per architecture."""
     worst: dict[str, tuple[float, str]] = {}
+    by_arch: dict[str, dict[str, float]] = {}
     for m in MODELS:
         path = write_tiny(folder / f"{m.arch}.gguf", m)
         info = model_info(read_header(path))
@@ -55,7 +56,9 @@ def oracle_errors(folder: Path) -> dict[str, tuple[float, str]]:
                 diff = 0.0 if off <= 0.005 * MIB * 4 else off / max(value, 1)
                 if diff >= worst.get(figure, (-1.0, ""))[0]:
                     worst[figure] = (diff, where)
-    return worst
+                mine = by_arch.setdefault(m.arch, {})
+                mine[figure] = max(mine.get(figure, 0.0), diff)
+    return worst, by_arch
 
 
 def projector_errors(folder: Path) -> dict[str, tuple[float, str]]:
@@ -100,9 +103,15 @@ def main() -> int:
         folder = Path(tmp)
         print(f"oracle: llama.cpp {LLAMA_CPP_REVISION} via llama-cpp-python; grid of {len(GRID)} points × "
               f"{len(MODELS)} architectures ({', '.join(m.arch for m in MODELS)})")
+        worst, by_arch = oracle_errors(folder)
         print(f"{'figure':<10} {'largest relative error':>24}  where")
-        for figure, (error, where) in oracle_errors(folder).items():
+        for figure, (error, where) in worst.items():
             print(f"{figure:<10} {error:>23.1%}  {where if error else '(every point equal)'}")
+        figures = list(worst)
+        print(f"\n{'architecture':<14}" + "".join(f"{f:>9}" for f in figures))
+        for arch, errors in by_arch.items():
+            print(f"{arch:<14}" + "".join(f"{errors[f]:>9.1%}" for f in figures))
+        print()
         print("projector compute buffer (mtmd/clip.cpp warm-up), by projector type:")
         for ptype, (error, where) in projector_errors(folder).items():
             print(f"  {ptype:<8} {error:>23.1%}  {where if error else '(every point equal)'}")

@@ -53,8 +53,8 @@ def test_granitehybrid_kv_for_attention_layers_plus_mamba_state(tmp_path: Path, 
     # 2 of 6 layers attend (head_count_kv [0, 0, 2, 0, 0, 2]): K and V of 2 heads × 64, f16, 8192 cells per stream
     kv_layer = 2 * 64 * 2 * CONTEXT * PARALLEL
     assert server["kv_caches"] == [{"name": "", "cells": CONTEXT, "layers": 2, "k": 2 * kv_layer, "v": 2 * kv_layer}]
-    # 4 mamba-2 layers: conv (4 − 1) × (512 + 2·64) and SSM 64 × 512 f32 values per sequence
-    state = 4 * ((4 - 1) * (512 + 2 * 64) + 64 * 512) * 4 * PARALLEL
+    # 4 mamba-2 layers: conv (4 − 1) × (1024 + 2·64) and SSM 64 × 1024 f32 values per sequence
+    state = 4 * ((4 - 1) * (1024 + 2 * 64) + 64 * 1024) * 4 * PARALLEL
     assert server["recurrent"] == state
     assert row["kv_cache"] == 4 * kv_layer + state
 
@@ -64,7 +64,7 @@ def test_lfm2_state_is_the_short_convolution_window(tmp_path: Path, models: Path
     server = _row(capsys, tmp_path, models, "lfm2")["server"]
     assert isinstance(server, dict)
     assert [c["layers"] for c in server["kv_caches"]] == [2]
-    assert server["recurrent"] == 4 * (3 - 1) * 256 * 4 * PARALLEL  # (l_cache − 1) × n_embd f32, no SSM state
+    assert server["recurrent"] == 4 * (3 - 1) * 512 * 4 * PARALLEL  # (l_cache − 1) × n_embd f32, no SSM state
 
 
 def test_the_table_names_the_attention_layers(tmp_path: Path, models: Path,
@@ -75,6 +75,6 @@ def test_the_table_names_the_attention_layers(tmp_path: Path, models: Path,
     assert rc == 0
     lines = [line for line in out.splitlines() if line.startswith(("granitehybrid:latest", "lfm2:latest"))]
     assert len(lines) == 2 and all(line.endswith("fits on the GPU") for line in lines), out
-    state = 4 * ((4 - 1) * (512 + 2 * 64) + 64 * 512) * 4 * PARALLEL
+    state = 4 * ((4 - 1) * (1024 + 2 * 64) + 64 * 1024) * 4 * PARALLEL
     assert (f"granitehybrid:latest: llama-server: KV {human(4 * 2 * 64 * 2 * CONTEXT * PARALLEL + state)} "
             f"({PARALLEL}×{CONTEXT} cells × 2 layers, recurrent state {human(state)})") in out

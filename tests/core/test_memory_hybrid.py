@@ -55,17 +55,17 @@ def test_each_layer_holds_what_llama_cpp_gives_it(infos: dict[str, ModelInfo], a
 def test_the_per_layer_metadata_is_read(infos: dict[str, ModelInfo]) -> None:
     nemotron = infos["nemotron_h"]
     assert nemotron.head_count_kv == (0, 0, 0, 2, 0, 0)
-    assert nemotron.feed_forward_per_layer == (0, 512, 0, 0, 0, 512)
+    assert nemotron.feed_forward_per_layer == (0, 1024, 0, 0, 0, 1024)
     assert nemotron.feed_forward_length == 0  # Ollama's KV.Uint on an array: the legacy eras keep reading 0
     lfm2 = infos["lfm2"]
     assert lfm2.shortconv_l_cache == 3 and lfm2.head_count_kv == (0, 0, 2, 0, 0, 2)
 
 
 def test_state_widths_follow_n_embd_r_and_n_embd_s(infos: dict[str, ModelInfo]) -> None:
-    # mamba-2 (d_conv 4, d_inner 512, d_state 64, 1 group): R = 3 × (512 + 2·64), S = 64 × 512
-    assert recurrent_state_widths(infos["granitehybrid"]) == (3 * 640, 64 * 512)
-    # lfm2 (l_cache 3, n_embd 256): R = 2 × 256, no S state
-    assert recurrent_state_widths(infos["lfm2"]) == (2 * 256, 0)
+    # mamba-2 (d_conv 4, d_inner 1024, d_state 64, 1 group): R = 3 × (1024 + 2·64), S = 64 × 1024
+    assert recurrent_state_widths(infos["granitehybrid"]) == (3 * 1152, 64 * 1024)
+    # lfm2 (l_cache 3, n_embd 512): R = 2 × 512, no S state
+    assert recurrent_state_widths(infos["lfm2"]) == (2 * 512, 0)
 
 
 def test_a_granitehybrid_keeps_kv_for_attention_layers_only_and_state_for_the_rest(infos: dict[str, ModelInfo]) -> None:
@@ -75,7 +75,7 @@ def test_a_granitehybrid_keeps_kv_for_attention_layers_only_and_state_for_the_re
     row = 2 * 64 * 2  # two KV heads of 64, f16
     assert part.layers == (2, 5) and part.cells == 8192 and part.streams == 2
     assert part.k_bytes == part.v_bytes == 2 * row * 8192 * 2
-    state = (3 * 640 + 64 * 512) * 4 * 2  # f32, one row per sequence
+    state = (3 * 1152 + 64 * 1024) * 4 * 2  # f32, one row per sequence
     assert recurrent_bytes(info, p) == (state, state, 0, state, state, 0)
     alloc = allocation(info, p)
     assert alloc.kv == part.total + 4 * state

@@ -14,6 +14,7 @@ from ollama_sync.cli.output import emit_json, print_findings
 from ollama_sync.core.catalog import KV_CACHE_TYPES_CLASSIC, KV_CACHE_TYPES_LLAMA_SERVER
 from ollama_sync.core.findings import has_errors
 from ollama_sync.core.memory.fit import Verdict
+from ollama_sync.core.memory.llama_cpp import DevicePlacement
 
 _SIZE_RE: Final = re.compile(r"^\s*(\d{1,15}(?:\.\d{1,15})?)\s*([KMGT]?)(?:i?B)?\s*$", re.IGNORECASE)
 KV_CACHE_TYPES: Final = sorted({*KV_CACHE_TYPES_CLASSIC, *KV_CACHE_TYPES_LLAMA_SERVER})  # any release's
@@ -140,13 +141,19 @@ def _notes(r: ModelRow) -> list[str]:
             notes.append(f"Ollama's pre-flight (file size + f16 KV, decides evictions): {human(e.preflight)}")
     if e.projector:
         notes.append(_projector_note(r))
-    if len(r.fit.devices) > 1 or (r.fit.devices and r.fit.verdict.name == "SPILL"):
-        notes.append("per device: " + ", ".join(f"{d.name} {d.layers} layers {human(d.bytes)} of {human(d.budget)}"
-                                                for d in r.fit.devices))
+    if len(r.fit.devices) > 1 or (r.fit.devices and r.fit.verdict.name == "SPILL") or r.fit.host_name:
+        notes.append("per device: " + ", ".join(_device(d, bool(r.fit.host_name)) for d in r.fit.devices)
+                     + (f"; {r.fit.host_name} compute buffer {human(r.fit.host_compute)} in system memory"
+                        if r.fit.host_name else ""))
     if r.live is not None:
         notes.append(f"running server (/api/ps): size {human(r.live.size)}, in GPU {human(r.live.size_vram)}; "
                      f"estimate {human(r.live.estimate)} ({r.live.difference:+.0%})")
     return notes
+
+
+def _device(d: DevicePlacement, with_compute: bool) -> str:
+    compute = f" (compute {human(d.compute)})" if with_compute else ""
+    return f"{d.name} {d.layers} layers {human(d.bytes)}{compute} of {human(d.budget)}"
 
 
 def _projector_note(r: ModelRow) -> str:
@@ -221,7 +228,9 @@ def _row_json(r: ModelRow) -> dict[str, object]:
             "kv_caches": [{"name": p.name, "cells": p.cells, "layers": len(p.layers), "k": p.k_bytes, "v": p.v_bytes}
                           for p in e.server.kv_parts],
             "recurrent": e.server.recurrent, "output_buffer": e.server.output, "compute_buffer": e.server.compute},
-        "devices": [{"name": d.name, "layers": d.layers, "bytes": d.bytes, "budget": d.budget} for d in r.fit.devices],
+        "devices": [{"name": d.name, "layers": d.layers, "bytes": d.bytes, "budget": d.budget, "compute": d.compute}
+                    for d in r.fit.devices],
+        "host_compute": None if not r.fit.host_name else {"name": r.fit.host_name, "bytes": r.fit.host_compute},
         "live": None if r.live is None else {"size": r.live.size, "size_vram": r.live.size_vram,
                                              "context_length": r.live.context_length, "estimate": r.live.estimate,
                                              "difference": round(r.live.difference, 4)},

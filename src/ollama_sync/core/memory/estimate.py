@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Final
 
+from ollama_sync.core.memory.compute_split import ComputeParts, compute_parts
 from ollama_sync.core.memory.graph import MIB, GraphInput, graph_size
 from ollama_sync.core.memory.llama_cpp import Allocation, ServerParams, allocation
 from ollama_sync.core.memory.model_info import ModelInfo
@@ -97,6 +98,7 @@ class Estimate:
     graph_partial: int = 0  # legacy: GraphSize's partial-offload graph (several GPUs use it for every GPU)
     layer_buffer: int = 0  # legacy: the one-layer buffer reserved on every GPU used (blk.0 + its KV)
     gpu_overhead: int = 0  # OLLAMA_GPU_OVERHEAD, reserved on every GPU
+    compute_parts: ComputeParts | None = None  # llama-server era: the compute buffer's parts, split per device
 
     @property
     def total(self) -> int:
@@ -245,7 +247,8 @@ def server_params(eff: Effective) -> ServerParams:
 
 def _llama_server(info: ModelInfo, eff: Effective, device: Device, projector: int) -> Estimate:
     """llama.cpp's allocation (core/memory/llama_cpp.py) with Ollama's pre-flight figure beside it."""
-    alloc = allocation(info, server_params(eff))
+    params = server_params(eff)
+    alloc = allocation(info, params)
     preflight = info.file_size + predicted_kv(info, eff) + projector
     # The output layer on a device: output_norm + output, or a copy of token_embd when the output is tied.
     output = info.output_bytes
@@ -255,4 +258,5 @@ def _llama_server(info: ModelInfo, eff: Effective, device: Device, projector: in
     inline_projector = info.vision_bytes
     return Estimate(Era.LLAMA_SERVER, device, weights, alloc.kv, alloc.compute, alloc.output, alloc.kv_per_layer,
                     info.layer_bytes, output, kv_allocated=alloc.kv, preflight=preflight, server=alloc,
-                    projector=projector + inline_projector, cpu_weights=cpu_weights)
+                    projector=projector + inline_projector, cpu_weights=cpu_weights,
+                    compute_parts=compute_parts(info, params))

@@ -9,15 +9,18 @@ Placement by era:
 * llama-server: llama.cpp's `--fit` (core/memory/llama_cpp.py fit_layers): each device keeps 1 GiB free (more
   with a projector: Ollama sets LLAMA_ARG_FIT_TARGET to its weights + 1 GiB), the last device is filled first;
   the projector's weights and compute buffer go on the GPU with the model (mtmd's default, `--mmproj-offload`).
+  Each device is charged its own compute buffer for the placement being tried, as `common/fit.cpp` measures it,
+  and system memory the CPU's (core/memory/compute_split.py: one buffer per backend, llama.cpp b11312's scheduler).
 What does not fit runs on the CPU from system memory.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from ollama_sync.core.memory.compute_split import device_compute, host_buffer_name, host_compute
 from ollama_sync.core.memory.estimate import Device, Era, Estimate, minimum_memory
 from ollama_sync.core.memory.llama_cpp import FIT_TARGET, MIB, DevicePlacement, fit_layers
 
@@ -66,6 +69,8 @@ class Fit:
     gpu_bytes: int
     cpu_bytes: int
     devices: tuple[DevicePlacement, ...] = ()  # per GPU: layers and bytes (several GPUs, or llama-server)
+    host_compute: int = 0  # llama-server with GPUs: the CPU's own compute buffer (in cpu_bytes)
+    host_name: str = ""  # how llama.cpp names that buffer: CUDA_Host, CPU, …
 
     @property
     def spilled(self) -> int:
@@ -128,9 +133,9 @@ def _devices(host: HostMemory) -> list[tuple[str, int]]:
 
 
 def _verdict(est: Estimate, host: HostMemory, gpu_layers: int, gpu_bytes: int,
-             devices: tuple[DevicePlacement, ...]) -> Fit:
+             devices: tuple[DevicePlacement, ...], *, cpu_bytes: int | None = None) -> Fit:
     layers = len(est.layer_weights) + 1
-    cpu_bytes = est.total - gpu_bytes
+    cpu_bytes = est.total - gpu_bytes if cpu_bytes is None else cpu_bytes
     ram = host.available - (gpu_bytes if host.unified else 0)
     if gpu_layers >= layers:
         verdict = Verdict.GPU if cpu_bytes <= ram else Verdict.NO
@@ -145,10 +150,19 @@ def _fit_server(est: Estimate, host: HostMemory) -> Fit:
     """llama.cpp's --fit: layers (weights + KV) and the output layer on the devices, the token embedding in RAM."""
     target = FIT_TARGET if not est.projector else -(-(est.projector + FIT_TARGET) // MIB) * MIB
     units = [w + k for w, k in zip(est.layer_weights, est.kv_per_layer, strict=False)]
-    placed = fit_layers(units, est.output_weights, est.graph, _devices(host), target=target)
+    parts = est.compute_parts
+    budgets = _devices(host)
+    placed = fit_layers(units, est.output_weights, est.graph, budgets, target=target,
+                        compute=None if parts is None else device_compute(parts))
     gpu_layers = sum(p.layers for p in placed)
     gpu_bytes = sum(p.bytes for p in placed) + (est.projector + est.projector_compute if gpu_layers else 0)
-    return _verdict(est, host, gpu_layers, gpu_bytes, placed)
+    if parts is None:
+        return _verdict(est, host, gpu_layers, gpu_bytes, placed)
+    # each device carries its own compute buffer (in p.bytes); system memory carries the CPU's, not est.graph
+    host_part = host_compute(parts, tuple(p.layers for p in placed))
+    cpu_bytes = est.total - est.graph - (gpu_bytes - sum(p.compute for p in placed)) + host_part
+    result = _verdict(est, host, gpu_layers, gpu_bytes, placed, cpu_bytes=cpu_bytes)
+    return replace(result, host_compute=host_part, host_name=host_buffer_name(tuple(name for name, _ in budgets)))
 
 
 def _fit_legacy_gpus(est: Estimate, host: HostMemory) -> Fit:

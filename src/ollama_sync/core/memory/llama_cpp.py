@@ -39,7 +39,7 @@ b10488; v0.30.0 pinned b9452):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -141,6 +141,18 @@ class Allocation:
     def kv(self) -> int:
         """KV caches plus recurrent state."""
         return sum(p.total for p in self.kv_parts) + self.recurrent
+
+
+@dataclass(frozen=True)
+class ComputeMoments:
+    """The worst-case graph's peaks on one backend: masks (alive through every layer), one layer, the output."""
+
+    masks: int
+    layer: int
+    output: int
+    masks_swa: int = 0  # the sliding-window mask (included in masks)
+    kq_swa_saving: int = 0  # without flash attention: how much smaller a sliding-window layer's KQ scores are
+    ffn: int = 0  # the FFN moment (a layer's floor)
 
 
 def row_bytes(cache_type: str, width: int) -> int:
@@ -271,36 +283,60 @@ def output_buffer(info: ModelInfo, p: ServerParams) -> int:
 
 
 def compute_buffer(info: ModelInfo, p: ServerParams) -> int:
-    """The worst-case graph's buffer (estimate): the largest set of f32 tensors alive at once.
+    """The worst-case graph's buffer on one backend (estimate): the largest set of f32 tensors alive at once.
 
     llama.cpp reserves the graph of one full micro-batch (t = n_ubatch tokens, as many outputs) against a whole
     stream of cells (n_kv). ggml-alloc reuses freed memory greedily, so the buffer is close to the largest of
     three moments: inside attention (the KQ mask(s) — f16 with flash attention, f32 without — plus the layer's
-    activations, plus without flash attention the f32 KQ scores `n_kv × t × n_head`), inside the FFN (mask(s)
-    still alive, gate/up/activation `3 × n_ff × t`), and at the output (`n_vocab × t` logits). The oracle
-    tests measure how far this is from llama.cpp (tests/oracle, bench/bench_memory_oracle.py).
+    activations, plus without flash attention the f32 KQ scores `n_kv × t × n_head`) or, on recurrent layers,
+    inside the mamba-2 block (`_recurrent_block`), inside the FFN (mask(s) still alive, gate/up/activation
+    `3 × n_ff × t`), and at the output (`n_vocab × t` logits). The oracle tests measure how far this is from
+    llama.cpp (tests/oracle, bench/bench_memory_oracle.py).
     """
+    m = compute_moments(info, p)
+    return max(m.masks + m.layer, m.output)
+
+
+def compute_moments(info: ModelInfo, p: ServerParams) -> ComputeMoments:
+    """The three moments compute_buffer takes the largest of, apart, so that each backend can take its own."""
     t = p.ubatch
     n_kv = p.seq_cells  # a sequence attends to its own stream's cells
     emb, heads = info.embedding_length, info.head_count_max
     q_width = info.key_length * heads
     kv_width = max(info.key_length, info.value_length) * info.head_count_kv_max
     ff = info.expert_feed_forward_length * max(info.expert_used_count, 1) if info.expert_count else \
-        info.feed_forward_length
+        max(info.feed_forward_per_layer, default=info.feed_forward_length)  # nemotron_h: per layer, 0 = no MLP
     mask_bytes = 2 if p.flash_attention else 4
     recurrent = recurrent_layers(info)
-    masks = attention = 0
+    masks = attention = masks_swa = saving = 0
     if any(attention_layers(info)):
         masks = mask_bytes * n_kv * t
         if any(swa_layers(info)):
-            masks += mask_bytes * _pad(min(n_kv, window(info) + t), CTX_PAD) * t
+            swa_cells = _pad(min(n_kv, window(info) + t), CTX_PAD)
+            masks_swa = mask_bytes * swa_cells * t
+            masks += masks_swa
+            saving = 0 if p.flash_attention else 4 * (n_kv - swa_cells) * t * heads
         attention = 4 * t * (3 * emb + 2 * q_width + 2 * kv_width) + (0 if p.flash_attention else 4 * n_kv * t * heads)
-    if any(recurrent):  # the SSM block: input projection, conv input/output, scan output
-        _, inner, state, groups = info.ssm
-        attention = max(attention, 4 * t * (3 * emb + 2 * inner + 2 * (inner + 2 * groups * state)))
+    if any(recurrent):  # falcon-h1 (models/falcon-h1.cpp) keeps the attention output alive through its mamba-2 block
+        parallel = 4 * t * emb if info.architecture in PARALLEL_HYBRID_ARCHS else 0
+        attention = max(attention, _recurrent_block(info, p) + parallel)
     ffn = 4 * t * (3 * ff + 3 * emb) if ff else 0
     output = 4 * t * info.vocab_size + 4 * t * 2 * emb
-    return max(masks + max(attention, ffn), output)
+    return ComputeMoments(masks, max(attention, ffn), output, masks_swa, saving, ffn)
+
+
+def _recurrent_block(info: ModelInfo, p: ServerParams) -> int:
+    """The mamba-2 block at its largest (models/mamba-base.cpp build_mamba2_layer), estimated.
+
+    Alive around the scan: the residual stream, the input projection `zxBCdt` (2·d_inner + 2·n_group·d_state +
+    heads per token), the convolution's input and output (d_inner + 2·n_group·d_state each), the scan's output
+    (d_inner per token plus the d_state × d_inner states of every sequence) and the gate. Fitted on the oracle's
+    measurements of mamba-2 models of n_embd 256–512, d_inner 512–2048, d_state 64–128 and 1–3 sequences:
+    `3·n_embd + 5·d_inner + 6·n_group·d_state` f32 per token plus one copy of the states, within −1 %…+4 %.
+    lfm2's short convolution (3·n_embd per token through a kernel of l_cache) is smaller than its FFN.
+    """
+    _, inner, state, groups = info.ssm
+    return 4 * p.ubatch * (3 * info.embedding_length + 5 * inner + 6 * groups * state) + 4 * state * inner * p.streams
 
 
 def allocation(info: ModelInfo, p: ServerParams) -> Allocation:
@@ -318,33 +354,49 @@ def allocation(info: ModelInfo, p: ServerParams) -> Allocation:
 
 @dataclass(frozen=True)
 class DevicePlacement:
-    """What one device holds after `--fit`: layers (the output layer counts as one), bytes."""
+    """What one device holds after `--fit`: layers (the output layer counts as one), bytes (compute included)."""
 
     name: str
     layers: int
     bytes: int
     budget: int
+    compute: int = 0  # its own compute buffer (included in bytes), when estimated per device
+
+
+# Per device compute buffers for a placement: unit counts per device (device order; the output layer is the first
+# unit placed) -> bytes per device. core/memory/compute_split.py builds one from llama.cpp's scheduler rules.
+DeviceCompute = Callable[[tuple[int, ...]], tuple[int, ...]]
 
 
 def fit_layers(layer_bytes: Sequence[int], output_bytes: int, fixed_bytes: int,
-               budgets: Sequence[tuple[str, int]], *, target: int = FIT_TARGET) -> tuple[DevicePlacement, ...]:
+               budgets: Sequence[tuple[str, int]], *, target: int = FIT_TARGET,
+               compute: DeviceCompute | None = None) -> tuple[DevicePlacement, ...]:
     """`--fit` for a dense model: fill the last device first, the output layer and then layers from the back.
 
     layer_bytes: weights + KV per repeating layer; output_bytes: the output layer; fixed_bytes: what a device
-    holding any layer also needs (compute buffer). budgets: (device name, free bytes), in device order.
+    holding any layer also needs (one compute buffer for every device) unless `compute` gives each device its own
+    buffer for the placement being tried — as `common/fit.cpp` measures each candidate with a dry run, the device
+    being filled is charged the buffer it would have with the layers placed so far (the devices before it empty).
+    budgets: (device name, free bytes), in device order.
     """
     units = [output_bytes, *reversed(layer_bytes)]  # the order llama.cpp offloads in
-    placed: list[DevicePlacement] = []
+    counts = [0] * len(budgets)
+    weights = [0] * len(budgets)
     next_unit = 0
-    for name, free in reversed(list(budgets)):
-        limit = free - target
-        used, count = fixed_bytes, 0
-        while next_unit < len(units) and used + units[next_unit] <= limit:
-            used += units[next_unit]
+    for d in range(len(budgets) - 1, -1, -1):
+        limit = budgets[d][1] - target
+        while next_unit < len(units):
+            counts[d] += 1
+            own = compute(tuple(counts))[d] if compute is not None else fixed_bytes
+            if weights[d] + units[next_unit] + own > limit:
+                counts[d] -= 1
+                break
+            weights[d] += units[next_unit]
             next_unit += 1
-            count += 1
-        placed.append(DevicePlacement(name, count, used if count else 0, free))
-    return tuple(reversed(placed))
+    # a device without layers still computes when it takes the CPU layers' large batches (op offload)
+    final = compute(tuple(counts)) if compute is not None else tuple(fixed_bytes if c else 0 for c in counts)
+    return tuple(DevicePlacement(name, counts[d], weights[d] + final[d], free, final[d])
+                 for d, (name, free) in enumerate(budgets))
 
 
 def _pad(n: int, to: int) -> int:

@@ -89,6 +89,7 @@ class ModelInfo:
     token_embd_bytes: int = 0  # the input embedding (llama.cpp keeps it in system memory)
     output_tied: bool = False  # no output.weight: llama.cpp duplicates token_embd for the output layer
     tensor_bytes: int = 0  # every tensor in the file (llama.cpp's model buffers)
+    largest_layer_tensor: int = 0  # the largest blk.* tensor (copied to the GPU when a CPU layer is offloaded)
     # hybrid models (llama.cpp src/models/<arch>.cpp load_arch_hparams):
     feed_forward_per_layer: tuple[int, ...] = ()  # `{arch}.feed_forward_length` as an array (nemotron_h: 0 = no MLP)
     shortconv_l_cache: int = 0  # `{arch}.shortconv.l_cache` (lfm2's convolution state)
@@ -169,6 +170,7 @@ def model_info(header: GgufHeader) -> ModelInfo:
         token_embd_bytes=sum(t.nbytes for t in header.tensors if t.name.startswith("token_embd.")),
         output_tied=not any(t.name.startswith("output.") for t in header.tensors),
         tensor_bytes=sum(t.nbytes for t in header.tensors),
+        largest_layer_tensor=max((t.nbytes for t in header.tensors if _BLOCK_RE.match(t.name)), default=0),
         feed_forward_per_layer=_ints(meta.get(f"{arch}.feed_forward_length")),
         shortconv_l_cache=_uint(meta, f"{arch}.shortconv.l_cache") or 0,
         recurrent_layer_flags=_ints(meta.get(f"{arch}.attention.recurrent_layers")),
