@@ -57,9 +57,8 @@ def require_mtmd() -> None:
         from llama_cpp import mtmd_cpp  # noqa: PLC0415, F401  # the oracle's optional dependency
     except (ImportError, OSError, FileNotFoundError) as exc:
         if IN_CI:
-            pytest.fail(f"llama-cpp-python with libmtmd is required in CI (.ci/run builds it with LLAVA_BUILD=ON): "
-                        f"{exc}")
-        pytest.skip(f"llama-cpp-python with libmtmd is not installed: {exc}")
+            pytest.fail(f"llama-cpp-python with libmtmd is required in CI (.ci/run runs `make oracle`): {exc}")
+        pytest.skip(f"llama-cpp-python with libmtmd is not installed (run `make oracle`): {exc}")
 
 
 def measure(text_model: Path, grid: list[dict[str, Any]]) -> list[dict[str, Any]]:
