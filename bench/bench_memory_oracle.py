@@ -114,7 +114,7 @@ def main() -> int:
         print()
         print("projector compute buffer (mtmd/clip.cpp warm-up), by projector type:")
         for ptype, (error, where) in projector_errors(folder).items():
-            print(f"  {ptype:<8} {error:>23.1%}  {where if error else '(every point equal)'}")
+            print(f"  {ptype:<18} {error:>13.1%}  {where if error else '(every point equal)'}")
         memory_speed(folder)
     return 0
 

@@ -43,6 +43,15 @@ def test_a_second_consumer_keeps_a_tensor_alive_and_stops_the_in_place_reuse() -
     assert reserve(g) == 192
 
 
+def test_an_in_place_op_on_a_view_gets_new_memory() -> None:
+    g = Graph()
+    x = g.op((16,))  # 64 bytes at 0
+    view = g.reshape(x, (4, 4))  # no memory of its own
+    y = g.same(view)  # ggml_gallocr_is_own is false for a view: 64 new bytes, not x's
+    g.expand(g.op((16,), y))  # x was freed after y ran: these 64 bytes go back to offset 0
+    assert reserve(g) == 128
+
+
 def _gemma3_header(ptype: str = "gemma3", **meta: MetaValue) -> GgufHeader:
     metadata: dict[str, MetaValue] = {
         "general.architecture": "clip", "clip.projector_type": ptype, "clip.vision.image_size": 896,
