@@ -12,7 +12,9 @@ estimate of each backend must be within the tolerance measured here:
 * the CPU: within 0.5 % wherever a device holds layers; up to 9.6 % with every layer on the CPU (the one-backend
   estimate of core/memory/llama_cpp.py compute_buffer, whose own error the llama.cpp oracle states).
 
-RPC devices have no `offload_op` (ggml-rpc.cpp), so the CPU computes its own layers here; the CUDA rule (the first
+The placements `--fit` hands llama.cpp (n_gpu_layers and tensor_split as common/fit.cpp sets them) are also loaded,
+to check that they give the layer split compute_split assumes. RPC devices have no `offload_op` (ggml-rpc.cpp), so
+the CPU computes its own layers here; the CUDA rule (the first
 GPU takes the CPU layers' large batches) is checked against recorded logs (tests/core/test_compute_split_logs.py).
 """
 
@@ -29,7 +31,7 @@ from typing import Any, Final
 
 import pytest
 
-from ollama_sync.core.memory.compute_split import LayerSplit, compute_parts, compute_per_device
+from ollama_sync.core.memory.compute_split import LayerSplit, compute_parts, compute_per_device, split_from_units
 from ollama_sync.core.memory.llama_cpp import ServerParams
 from ollama_sync.core.memory.model_info import ModelInfo, model_info
 from ollama_sync.system.gguf_header import read_header
@@ -103,8 +105,8 @@ def _grid(devices: int) -> list[dict[str, Any]]:
             for ctx in (1024, 4096) for fa in (False, True) for ngl, split in offloads]
 
 
-def _probe(path: Path, endpoints: list[str]) -> list[dict[str, Any]]:
-    grid = _grid(len(endpoints))
+def _probe(path: Path, endpoints: list[str], grid: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    grid = _grid(len(endpoints)) if grid is None else grid
     done = subprocess.run([sys.executable, "-m", "tests.oracle.split_probe", str(path), ",".join(endpoints)],
                           input=json.dumps(grid), capture_output=True, text=True, cwd=REPO, timeout=900, check=False)
     lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
@@ -178,3 +180,19 @@ def test_the_grid_covers_every_kind_of_split(measured: list[tuple[ModelInfo, int
                  "output only" if cpu_layers == info.block_count else
                  "partial" if cpu_layers else "full, one device")
     assert seen == {"pipeline", "cpu only", "output only", "partial", "full, one device"}
+
+
+def test_fit_placements_become_the_split_llama_cpp_makes(endpoints: list[str],
+                                                         tmp_path_factory: pytest.TempPathFactory) -> None:
+    """common/fit.cpp hands its placement to llama.cpp as n_gpu_layers = the units placed and tensor_split = the
+    units per device (the output layer counted on the last device used); split_from_units must name the layers
+    llama.cpp then assigns (src/llama-model.cpp load_tensors)."""
+    info_model = MODELS[0]
+    path = write_tiny(tmp_path_factory.mktemp("fit") / "llama.gguf", info_model)
+    placements = [(2, 3), (1, 2), (0, 3), (3, 0), (0, 1)]
+    grid = [{"n_ctx": 1024, "n_seq": 1, "type": "f16", "flash": True, "n_gpu_layers": sum(units),
+             "tensor_split": [float(u) for u in units]} for units in placements]
+    for units, r in zip(placements, _probe(path, endpoints, grid), strict=True):
+        assert r["ok"], (units, r.get("log"))
+        assert _split(model_info(read_header(path)), r["assigned"], 2) == \
+            split_from_units(units, info_model.blocks, op_offload=False), (units, r["assigned"])

@@ -9,6 +9,8 @@ Placement by era:
 * llama-server: llama.cpp's `--fit` (core/memory/llama_cpp.py fit_layers): each device keeps 1 GiB free (more
   with a projector: Ollama sets LLAMA_ARG_FIT_TARGET to its weights + 1 GiB), the last device is filled first;
   the projector's weights and compute buffer go on the GPU with the model (mtmd's default, `--mmproj-offload`).
+  Each device is charged its own compute buffer for the placement being tried, as `common/fit.cpp` measures it,
+  and system memory the CPU's (core/memory/compute_split.py: one buffer per backend, llama.cpp b11312's scheduler).
 What does not fit runs on the CPU from system memory.
 """
 
