@@ -5,9 +5,9 @@
    estimate gives against what llama.cpp b11312 (llama-cpp-python 0.3.36, the `oracle` extra) logs: KV cache
    (with recurrent state), output buffer, compute buffer, model weights, and the total (weights + KV + output +
    compute).
-   Below them, per projector type (tests/oracle/test_projector_oracle.py's grid of tiny gemma3, idefics3 and llava
-   "mlp" projectors × flash attention), the largest relative error of the projector's compute buffer against what
-   mtmd/clip.cpp logs at warm-up.
+   Below them, per projector type (tests/oracle/test_projector_oracle.py's grid of tiny gemma3, idefics3, llava
+   "mlp" and pixtral/mistral3 projectors × flash attention), the largest relative error of the projector's
+   compute buffer against what mtmd/clip.cpp logs at warm-up.
 2. The time of `ollama-sync memory` for 20 installed models (warm header cache) against `python -c pass`.
 """
 

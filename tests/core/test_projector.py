@@ -78,7 +78,7 @@ def test_the_warmup_graph_grows_with_the_image() -> None:
 
 
 @pytest.mark.parametrize(("ptype", "why"), [
-    ("pixtral", "projector type pixtral"),
+    ("kimivl", "projector type kimivl"),
     ("", "projector type (none)"),
     ("cogvlm", "projector type cogvlm"),
 ])

@@ -1,10 +1,11 @@
 """A vision projector's compute buffer checked against the real mtmd/clip.cpp (llama-cpp-python 0.3.36 = llama.cpp
 b11312, built with LLAVA_BUILD=ON so libmtmd ships): tiny random-weight projectors of each type the estimate
-counts (gemma3, idefics3, llava "mlp") over a grid of warm-up image sizes, patch sizes, encoder widths and head
-counts, each opened with flash attention on and off as llama-server opens it (mtmd_init_from_file, warm-up on).
-clip.cpp logs the compute buffer it reserved (MiB, two decimals); core/memory/projector.py must give the same
-figure: measured on this grid, the largest relative error is 0 (every point equal to the printed two decimals),
-so there is no tolerance beyond that printing: our figure, printed as clip.cpp prints it, must be the same text.
+counts (gemma3, idefics3, llava "mlp", pixtral/mistral3) over a grid of warm-up image sizes, patch sizes, encoder
+widths, head counts and merge factors, each opened with flash attention on and off as llama-server opens it
+(mtmd_init_from_file, warm-up on, CPU backend). clip.cpp logs the compute buffer it reserved (MiB, two decimals);
+core/memory/projector.py must give the same figure: measured on this grid, the largest relative error is 0 (every
+point equal to the printed two decimals), so there is no tolerance beyond that printing: our figure, printed as
+clip.cpp prints it, must be the same text.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ PROJECTORS: Final = (
     TinyProjector("mlp", blocks=3),
     TinyProjector("mlp", image=336, emb=256, heads=8, ff=1024, hidden=512, out=384),
     TinyProjector("mlp", image=192, patch=16, emb=96, heads=2, ff=384, blocks=4),
+    TinyProjector("pixtral"),  # pixtral-12b's layout: no patch merger, warm-up 16×16 patches
+    TinyProjector("pixtral", patch=16, emb=192, heads=6, ff=512, blocks=3, out=384),
+    TinyProjector("pixtral", merge=2),  # mistral-small 3.1's layout: the patch merger, warm-up 32×32 patches
+    TinyProjector("pixtral", patch=16, emb=256, heads=4, ff=768, merge=2, hidden=384, out=384),
 )
 
 
@@ -82,6 +87,7 @@ def test_the_header_is_read_as_clip_reads_it(measured: dict[str, tuple[Projector
     info, results = measured[p.name]
     assert (info.projector_type, info.image_size, info.patch_size, info.n_embd, info.n_layer, info.n_head) == \
         (p.ptype, p.image, p.patch, p.emb, p.blocks, p.heads)
+    assert info.merge_size == p.merge
     for r in results:
         assert r["ok"], r.get("log")
         assert r["flash_attention"] == r["entry"]["flash"]  # the CPU backend supports it: no fallback

@@ -1,11 +1,12 @@
 """Tiny random-weight projector (mmproj) GGUF files that llama.cpp's clip.cpp loads, written with gguf-py.
 
 Each projector type gets the metadata `clip_model_loader::load_hparams` requires and the tensors `load_tensors`
-asks for (llama.cpp b11312 `tools/mtmd/clip.cpp`, names from `clip-impl.h`): the patch embedding, learned
-positions, the encoder's layers (attention with biases, two layer norms, an up/down FFN) and the projector's own
-tensors — gemma3 (`mm.input_projection`, `mm.soft_emb_norm`), idefics3 (`mm.model.fc`) and llava "mlp"
-(`mm.0`, `mm.2`, with a class token and a pre-norm). A matching text model (tests/oracle/tiny_gguf.py, its width the
-projector's output) is written beside it, since mtmd checks the two agree.
+asks for (llama.cpp b11312 `tools/mtmd/clip.cpp`, names from `clip-impl.h`): the patch embedding, the encoder's
+layers and the projector's own tensors — gemma3 (`mm.input_projection`, `mm.soft_emb_norm`), idefics3
+(`mm.model.fc`), llava "mlp" (`mm.0`, `mm.2`, with a class token and a pre-norm) and pixtral (RMS norms, a gated
+SiLU FFN without biases or learned positions, `mm.1`, `mm.2`, the [IMG_BREAK] embedding; with `merge` > 1 mistral3's
+patch merger). A matching text model (tests/oracle/tiny_gguf.py, its width the projector's output) is written
+beside it, since mtmd checks the two agree.
 """
 
 from __future__ import annotations
@@ -37,12 +38,13 @@ class TinyProjector:
     out: int = 256  # the text model's embedding width
     hidden: int = 256  # llava mlp: mm.0's width
     scale: int = 0  # clip.vision.projector.scale_factor (0: not written)
-    gelu: bool = True
+    merge: int = 0  # pixtral: clip.vision.spatial_merge_size (> 1: mistral3's patch merger)
 
     @property
     def name(self) -> str:
         """A label for test ids and the bench table."""
-        return f"{self.ptype}-{self.image}px-p{self.patch}-w{self.emb}-h{self.heads}"
+        merge = f"-m{self.merge or self.scale}" if self.merge or self.scale else ""
+        return f"{self.ptype}-{self.image}px-p{self.patch}-w{self.emb}-h{self.heads}{merge}"
 
     @property
     def positions(self) -> int:
@@ -56,7 +58,7 @@ def write_projector(path: Path, p: TinyProjector, seed: int = 0) -> Path:
     w = gguf.GGUFWriter(str(path), "clip")
     w.add_string("clip.projector_type", p.ptype)
     w.add_bool("clip.has_vision_encoder", True)
-    w.add_bool("clip.use_gelu", p.gelu)
+    w.add_bool("clip.use_silu" if p.ptype == "pixtral" else "clip.use_gelu", True)
     for key, value in (("image_size", p.image), ("patch_size", p.patch), ("embedding_length", p.emb),
                        ("feed_forward_length", p.ff), ("block_count", p.blocks), ("attention.head_count", p.heads),
                        ("projection_dim", p.out)):
@@ -66,12 +68,27 @@ def write_projector(path: Path, p: TinyProjector, seed: int = 0) -> Path:
     w.add_array("clip.vision.image_std", [0.5, 0.5, 0.5])
     if p.scale:
         w.add_uint32("clip.vision.projector.scale_factor", p.scale)
+    if p.merge:
+        w.add_uint32("clip.vision.spatial_merge_size", p.merge)
 
     def tensor(name: str, *shape: int, dtype: type[np.floating[Any]] = F16) -> None:
         # gguf-py takes numpy order (slowest dimension first); llama.cpp's shapes are fastest first
         w.add_tensor(name, (rng.standard_normal(tuple(reversed(shape))) * 0.02).astype(dtype))
 
     tensor("v.patch_embd.weight", p.patch, p.patch, 3, p.emb)
+    if p.ptype == "pixtral":
+        _pixtral(tensor, p)
+    else:
+        _vit(tensor, p)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    return path
+
+
+def _vit(tensor: Any, p: TinyProjector) -> None:
+    """The CLIP/SigLIP encoders: learned positions, layer norms with biases, biased attention and FFN."""
     tensor("v.position_embd.weight", p.emb, p.positions, dtype=F32)
     if p.ptype == "mlp":
         tensor("v.class_embd", p.emb, dtype=F32)
@@ -82,11 +99,26 @@ def write_projector(path: Path, p: TinyProjector, seed: int = 0) -> Path:
     for i in range(p.blocks):
         _layer(tensor, f"v.blk.{i}.", p)
     _projection(tensor, p)
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
-    return path
+
+
+def _pixtral(tensor: Any, p: TinyProjector) -> None:
+    """Pixtral's encoder (RMS pre-norm, no biases, gated FFN), its two-layer projector and the row break."""
+    tensor("v.pre_ln.weight", p.emb, dtype=F32)
+    for i in range(p.blocks):
+        prefix = f"v.blk.{i}."
+        for name in ("attn_q", "attn_k", "attn_v", "attn_out"):
+            tensor(f"{prefix}{name}.weight", p.emb, p.emb)
+        tensor(prefix + "ln1.weight", p.emb, dtype=F32)
+        tensor(prefix + "ln2.weight", p.emb, dtype=F32)
+        tensor(prefix + "ffn_gate.weight", p.emb, p.ff)
+        tensor(prefix + "ffn_up.weight", p.emb, p.ff)
+        tensor(prefix + "ffn_down.weight", p.ff, p.emb)
+    if p.merge > 1:
+        tensor("mm.input_norm.weight", p.emb, dtype=F32)
+        tensor("mm.patch_merger.weight", p.emb * p.merge * p.merge, p.emb)
+    tensor("mm.1.weight", p.emb, p.hidden)
+    tensor("mm.2.weight", p.hidden, p.out)
+    tensor("v.token_embd.img_break", p.out, dtype=F32)
 
 
 def _norm(tensor: Any, prefix: str, width: int) -> None:

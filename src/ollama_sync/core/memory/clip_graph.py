@@ -3,10 +3,10 @@
 llama-server loads a vision model's projector through mtmd (`--mmproj`); clip.cpp reserves its compute buffer for
 one warm-up image (`clip_model_loader::warmup`: `ggml_backend_sched_reserve` on the graph of that image). The
 graphs below follow llama.cpp b11312 `tools/mtmd/clip.cpp` (`build_inp`, `build_vit`, `build_attn`, `build_ffn`,
-`build_patch_merge_permute`) and `tools/mtmd/models/{siglip,llava}.cpp` tensor by tensor — the ones that live in
-the compute buffer (weights are None) and the order ggml puts them in — so the allocator gives llama.cpp's figure.
-With flash attention, K and V are cast to f16 for `ggml_flash_attn_ext`; without it the f32 scores
-`n_pos × n_pos × n_head` are the largest tensor.
+`build_patch_merge_permute`, `build_rope_2d`) and `tools/mtmd/models/{siglip,llava,pixtral}.cpp` tensor by
+tensor — the ones that live in the compute buffer (weights are None) and the order ggml puts them in — so the
+allocator gives llama.cpp's figure. With flash attention, K and V are cast to f16 for `ggml_flash_attn_ext`;
+without it the f32 scores `n_pos × n_pos × n_head` are the largest tensor.
 """
 
 from __future__ import annotations
@@ -39,6 +39,9 @@ class VitShape:
     out: int = 0  # the text model's embedding width (the projector's output)
     second_linear: bool = True  # llava mlp: mm.2 present
     proj_weight_bytes: int = 2  # gemma3: bytes per element of mm.input_projection (copied transposed)
+    rms_norm: bool = False  # pixtral: RMS norms (ggml_rms_norm works in place), 2-D RoPE on Q and K
+    patch_merger: bool = False  # mistral3: RMS norm, unfold (im2col) by n_merge, mm.patch_merger
+    img_break: bool = False  # pixtral: an [IMG_BREAK] embedding concatenated after each row
 
     @property
     def side(self) -> int:
@@ -61,9 +64,10 @@ def _patches(g: Graph, s: VitShape) -> Tensor:
     return g.same(inp, None)  # + patch bias (in place)
 
 
-def _norm(g: Graph, x: Tensor) -> Tensor:
-    """Layer norm with weight and bias: ggml_norm, then mul and add in place."""
-    out = g.op(_shape(x), x)
+def _norm(g: Graph, x: Tensor, rms: bool = False) -> Tensor:
+    """build_norm: ggml_norm (a new tensor) or ggml_rms_norm (in place when x has no other consumer), then the
+    weight (and bias) in place."""
+    out = g.same(x) if rms else g.op(_shape(x), x)
     return g.same(g.same(out, None), None)
 
 
@@ -73,12 +77,16 @@ def _shape(t: Tensor) -> tuple[int, ...]:
     return shape
 
 
-def _attention(g: Graph, h: Tensor, s: VitShape) -> Tensor:
-    """build_attn on separate Q, K, V projections (with biases), then the output projection."""
+def _attention(g: Graph, h: Tensor, s: VitShape, pos: tuple[Tensor, Tensor] | None) -> Tensor:
+    """build_attn on separate Q, K, V projections (with biases; pos: 2-D RoPE on Q and K), then the output
+    projection."""
     p, dim_q, dim_kv = s.n_patches + s.class_embd, s.d_head * s.n_head, s.d_head * s.n_head_kv
     q = g.reshape(g.same(g.op((dim_q, p), None, h), None), (s.d_head, s.n_head, p))
     k = g.reshape(g.same(g.op((dim_kv, p), None, h), None), (s.d_head, s.n_head_kv, p))
     v = g.reshape(g.same(g.op((dim_kv, p), None, h), None), (s.d_head, s.n_head_kv, p))
+    if pos is not None:  # build_rope_2d: two ggml_rope_ext, each in place
+        q = g.same(g.same(q, pos[0]), pos[1])
+        k = g.same(g.same(k, pos[0]), pos[1])
     for t in (q, k, v):  # ggml_build_forward_order keeps Q, K, V together
         g.expand(t)
     if s.flash:
@@ -105,14 +113,14 @@ def _ffn(g: Graph, h: Tensor, s: VitShape) -> Tensor:
     return g.same(g.op((s.n_embd, p), None, act), None)
 
 
-def _encoder(g: Graph, x: Tensor, s: VitShape) -> Tensor:
+def _encoder(g: Graph, x: Tensor, s: VitShape, pos: tuple[Tensor, Tensor] | None = None) -> Tensor:
     """build_vit's layers: pre-norm attention and FFN, each added to the residual in place."""
     if s.pre_ln:
-        x = _norm(g, x)
+        x = _norm(g, x, s.rms_norm)
     for _ in range(s.n_layer):
-        attn = g.same(_attention(g, _norm(g, x), s), x)
-        x = g.same(attn, _ffn(g, _norm(g, attn), s))
-    return _norm(g, x) if s.post_ln else x
+        attn = g.same(_attention(g, _norm(g, x, s.rms_norm), s, pos), x)
+        x = g.same(attn, _ffn(g, _norm(g, attn, s.rms_norm), s))
+    return _norm(g, x, s.rms_norm) if s.post_ln else x
 
 
 def siglip_gemma3(s: VitShape) -> Graph:
@@ -162,6 +170,32 @@ def llava_mlp(s: VitShape) -> Graph:
     cur = g.same(g.same(g.op((s.hidden, s.n_patches), None, rows), None))  # mm.0 + bias, GELU
     if s.second_linear:
         cur = g.same(g.op((s.out, s.n_patches), None, cur), None)
+    g.expand(cur)
+    return g
+
+
+def pixtral(s: VitShape) -> Graph:
+    """clip_graph_pixtral (pixtral, mistral3): 2-D RoPE, RMS norms, gated FFN; mistral3's patch merger; mm.1 → GELU
+    → mm.2; the [IMG_BREAK] rows."""
+    g = Graph()
+    pos = (g.input((s.n_patches,), "i32"), g.input((s.n_patches,), "i32"))
+    inp = _patches(g, s)
+    x = g.reshape(_encoder(g, g.reshape(inp, (s.n_embd, s.n_patches)), s, pos), (s.n_embd, s.n_patches, 1))
+    tokens, side = s.n_patches, s.side
+    if s.patch_merger:
+        x = g.same(g.same(x), None)  # rms_norm, * mm.input_norm
+        grid = g.op((s.side, s.side, s.n_embd), g.permute(g.reshape(x, (s.n_embd, s.side, s.side))))
+        side = s.side // s.n_merge
+        kernel = g.view(grid)
+        unfolded = g.op((s.n_embd * s.n_merge * s.n_merge, side, side, 1), kernel, grid)
+        tokens = side * side
+        x = g.op((s.n_embd, tokens), None, g.reshape(unfolded, (s.n_embd * s.n_merge * s.n_merge, tokens)))
+    cur = g.same(g.same(g.op((s.hidden, tokens), None, x), None))  # mm.1 (+ bias), GELU
+    cur = g.same(g.op((s.out, tokens), None, cur), None)  # mm.2 (+ bias)
+    if s.img_break:
+        rows = g.reshape(cur, (s.out, side, side))
+        tok = g.same(g.same(g.leaf((s.out, 1, side))), None)  # a new tensor, scaled to 0, + the break embedding
+        cur = g.view(g.op((s.out, side + 1, side), rows, tok))
     g.expand(cur)
     return g
 

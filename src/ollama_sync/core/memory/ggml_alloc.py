@@ -26,7 +26,7 @@ class Tensor:
     """One tensor of the graph that lives in the compute buffer (weights live elsewhere: pass None for them)."""
 
     index: int
-    nbytes: int
+    nbytes: int  # a view's bytes are its source's: it is never allocated, but an op on it makes a tensor that size
     layout: tuple[object, ...]  # equal layouts (type, shape, strides) allow in-place reuse
     srcs: tuple[Tensor | None, ...] = ()
     view_of: Tensor | None = None  # reshape / permute / transpose / view: no memory of its own
@@ -52,6 +52,14 @@ class Graph:
         """A graph input (ggml_new_tensor + ggml_set_input): allocated before every node."""
         return self._new(_bytes(shape, dtype), (dtype, _ne(shape)), (), leaf=True)
 
+    def leaf(self, shape: tuple[int, ...], dtype: str = "f32") -> Tensor:
+        """A tensor created in the graph's context without an op (not an input): also allocated before every node."""
+        return self.input(shape, dtype)
+
+    def view(self, src: Tensor) -> Tensor:
+        """ggml_view_*: a view at offset 0 whose layout is its own (never reused in place)."""
+        return self.permute(src)
+
     def op(self, shape: tuple[int, ...], *srcs: Tensor | None, dtype: str = "f32") -> Tensor:
         """A new contiguous tensor computed from srcs by an op that never works in place (mul_mat, norm, cont…)."""
         return self._new(_bytes(shape, dtype), (dtype, _ne(shape)), srcs)
@@ -68,7 +76,8 @@ class Graph:
         """A contiguous view with another shape (None stays None: a view of a weight)."""
         if src is None:
             return None
-        return self._new(0, (src.layout[0], _ne(shape)), (src,), view_of=_root(src))
+        dtype = _dtype(src)
+        return self._new(_bytes(shape, dtype), (dtype, _ne(shape)), (src,), view_of=_root(src))
 
     @overload
     def permute(self, src: Tensor) -> Tensor: ...
@@ -78,7 +87,7 @@ class Graph:
         """A non-contiguous view (permute, transpose): never the same layout as a new tensor."""
         if src is None:
             return None
-        return self._new(0, ("view", len(self.tensors)), (src,), view_of=_root(src))
+        return self._new(src.nbytes, ("view", _dtype(src), len(self.tensors)), (src,), view_of=_root(src))
 
     def expand(self, t: Tensor | None) -> None:
         """ggml_build_forward_expand / _order: append t's unvisited ancestors, depth first, sources left to right."""
@@ -106,6 +115,11 @@ def _bytes(shape: tuple[int, ...], dtype: str) -> int:
 def _ne(shape: tuple[int, ...]) -> tuple[int, ...]:
     """ggml's four dimensions: trailing ones make no difference to a layout."""
     return (*shape, *(1,) * (4 - len(shape)))
+
+
+def _dtype(t: Tensor) -> str:
+    """The element type: a layout starts with it, or with "view" and then it."""
+    return str(t.layout[1] if t.layout[0] == "view" else t.layout[0])
 
 
 def _root(t: Tensor) -> Tensor:
@@ -182,7 +196,7 @@ def reserve(graph: Graph, alignment: int = ALIGNMENT) -> int:
         if s.allocated or t.view_of is not None:
             return
         s.allocated = True
-        if t.inplace and _reuse(t, state, blocks, alignment):
+        if t.inplace and _reuse(t, state):
             return
         s.offset = blocks.alloc(_pad(t.nbytes, alignment))
 
@@ -202,26 +216,21 @@ def reserve(graph: Graph, alignment: int = ALIGNMENT) -> int:
     return blocks.max_size
 
 
-def _reuse(t: Tensor, state: dict[int, _State], blocks: _Blocks, alignment: int) -> bool:
-    """ggml_gallocr_allocate_node's in-place branch: take over the first source that has no other consumer."""
+def _reuse(t: Tensor, state: dict[int, _State]) -> bool:
+    """ggml_gallocr_allocate_node's in-place branch: take over the first source that has no other consumer.
+
+    A view is never a candidate: `ggml_gallocr_is_own` asks whether the allocator allocated the tensor itself,
+    which it never does for a view, so an in-place op on a reshape gets new memory (the oracle shows it: pixtral's
+    first RoPE on the reshaped Q). Equal layouts mean equal sizes, so nothing is left over to free.
+    """
     for parent in t.srcs:
-        if parent is None or parent.layout != t.layout:
+        if parent is None or parent.view_of is not None or parent.layout != t.layout:
             continue
         p = state[parent.index]
-        if p.children != 1 or p.views != 0:
+        if p.children != 1 or p.views != 0 or not p.allocated:
             continue
-        owner = parent
-        if parent.view_of is not None:
-            owner = parent.view_of
-            o = state[owner.index]
-            if o.views != 1 or o.children != 0:
-                continue
-            o.allocated = False
         p.allocated = False
-        state[t.index].offset = state[owner.index].offset
-        extra = _pad(owner.nbytes, alignment) - _pad(t.nbytes, alignment)
-        if extra > 0:
-            blocks.release(state[t.index].offset + _pad(t.nbytes, alignment), extra)
+        state[t.index].offset = p.offset
         return True
     return False
 

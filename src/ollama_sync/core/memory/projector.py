@@ -9,9 +9,9 @@ Read from llama.cpp b11312 `tools/mtmd/clip.cpp` (`clip_model_loader::load_hpara
   `patch_size`, `embedding_length`, `feed_forward_length`, `block_count`, `attention.head_count`,
   `attention.head_count_kv` (default: head_count), `attention.head_dim` (default: width / heads),
   `projector.scale_factor`, `feature_layer`;
-* warm-up image: `image_size` for the fixed-size projectors counted here (gemma3, idefics3, llava "mlp");
-  dynamic-resolution projectors warm up at a token count instead (pixtral 16×16, qwen2/2.5/3-vl 46×46 merged
-  patches) and are not counted yet;
+* warm-up image: `image_size` for the fixed-size projectors (gemma3, idefics3, llava "mlp"); dynamic-resolution
+  projectors warm up at a token count instead (`set_warmup_n_tokens`: pixtral/mistral3 16×16 merged patches, so
+  16 × patch × spatial_merge_size pixels a side; qwen2/2.5/3-vl 46×46, not counted yet);
 * flash attention: llama-server passes its `--flash-attn` setting to mtmd (`mparams.flash_attn_type`); clip.cpp
   builds the graph with it (auto: tries it, falls back when the backend lacks it);
 * the buffer: core/memory/clip_graph.py describes the graph, core/memory/ggml_alloc.py sizes it as ggml does.
@@ -24,11 +24,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from ollama_sync.core.memory.clip_graph import VitShape, compute_bytes, llava_mlp, siglip_gemma3, siglip_idefics3
+from ollama_sync.core.memory.clip_graph import (
+    VitShape,
+    compute_bytes,
+    llava_mlp,
+    pixtral,
+    siglip_gemma3,
+    siglip_idefics3,
+)
 from ollama_sync.core.memory.model_info import GgufHeader, MetaValue
 
 F32, F16, BF16 = 0, 1, 30  # ggml type ids
-COUNTED = ("gemma3", "idefics3", "mlp")  # projector types whose compute buffer is estimated
+COUNTED = ("gemma3", "idefics3", "mlp", "pixtral")  # projector types whose compute buffer is estimated
+WARMUP_TOKENS_SIDE = {"pixtral": 16}  # hparams.set_warmup_n_tokens(16*16): the side in merged patches
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,8 @@ class ProjectorInfo:
     n_head_kv: int = 0
     head_dim: int = 0
     scale_factor: int = 0  # clip.vision.projector.scale_factor (0: absent)
+    merge_size: int = 0  # clip.vision.spatial_merge_size (0: absent)
+    img_break: bool = False  # v.token_embd.img_break (pixtral)
     feature_layers: tuple[int, ...] = ()
     class_embd: bool = False
     pre_ln: bool = False
@@ -87,6 +97,7 @@ def projector_info(header: GgufHeader) -> ProjectorInfo:
         n_head_kv=_int(meta, "clip.vision.attention.head_count_kv") or heads,
         head_dim=_int(meta, "clip.vision.attention.head_dim") or (width // heads if heads else 0),
         scale_factor=_int(meta, "clip.vision.projector.scale_factor"),
+        merge_size=_int(meta, "clip.vision.spatial_merge_size"), img_break="v.token_embd.img_break" in names,
         feature_layers=_ints(meta.get("clip.vision.feature_layer")),
         class_embd="v.class_embd" in names, pre_ln="v.pre_ln.weight" in names, post_ln="v.post_ln.weight" in names,
         gated_ffn="v.blk.0.ffn_gate.weight" in names, patch_type=patch.ggml_type if patch is not None else F16,
@@ -99,7 +110,8 @@ def projector_compute(info: ProjectorInfo, flash_attention: bool) -> ProjectorCo
     shape = vit_shape(info, flash_attention)
     if isinstance(shape, str):
         return ProjectorCompute(0, note=f"projector compute not estimated: {shape}")
-    builder = {"gemma3": siglip_gemma3, "idefics3": siglip_idefics3, "mlp": llava_mlp}[info.projector_type]
+    builder = {"gemma3": siglip_gemma3, "idefics3": siglip_idefics3, "mlp": llava_mlp,
+               "pixtral": pixtral}[info.projector_type]
     return ProjectorCompute(compute_bytes(builder(shape)), shape.image)
 
 
@@ -125,8 +137,22 @@ def vit_shape(info: ProjectorInfo, flash_attention: bool) -> VitShape | str:
             if fc is None or info.scale_factor < 2:
                 return "projector type idefics3 without mm.model.fc.weight or its scale factor"
             return _with(common, n_merge=info.scale_factor, out=fc[0][1])
+        case "pixtral":
+            return _pixtral(info, common)
         case _:
             return _llava(info, common)
+
+
+def _pixtral(info: ProjectorInfo, common: VitShape) -> VitShape | str:
+    """pixtral / mistral3: warm-up at 16×16 merged patches, mm.1 → GELU → mm.2, mistral3's patch merger."""
+    first, second = info.mm("mm.1.weight"), info.mm("mm.2.weight")
+    if first is None or second is None:
+        return "projector type pixtral without mm.1.weight and mm.2.weight"
+    merge = info.merge_size or 1
+    merger = info.mm("mm.patch_merger.weight") is not None
+    return _with(common, image=WARMUP_TOKENS_SIDE["pixtral"] * info.patch_size * merge, n_merge=merge,
+                 rms_norm=True, patch_merger=merger, img_break=info.img_break, hidden=first[0][1],
+                 out=second[0][1])
 
 
 def _llava(info: ProjectorInfo, common: VitShape) -> VitShape | str:
