@@ -1,11 +1,11 @@
 """A vision projector's compute buffer checked against the real mtmd/clip.cpp (llama-cpp-python 0.3.36 = llama.cpp
-b11312, built with LLAVA_BUILD=ON so libmtmd ships): tiny random-weight projectors of each type the estimate
-counts (gemma3, idefics3, llava "mlp", pixtral/mistral3) over a grid of warm-up image sizes, patch sizes, encoder
-widths, head counts and merge factors, each opened with flash attention on and off as llama-server opens it
+b11312, built with LLAVA_BUILD=ON so libmtmd ships): tiny random-weight projectors of each type the estimate counts
+(gemma3, idefics3, llava "mlp", pixtral/mistral3, qwen2-vl/qwen2.5-vl) over a grid of warm-up image sizes, patch sizes,
+encoder widths, head counts and merge factors, each opened with flash attention on and off as llama-server opens it
 (mtmd_init_from_file, warm-up on, CPU backend). clip.cpp logs the compute buffer it reserved (MiB, two decimals);
-core/memory/projector.py must give the same figure: measured on this grid, the largest relative error is 0 (every
-point equal to the printed two decimals), so there is no tolerance beyond that printing: our figure, printed as
-clip.cpp prints it, must be the same text.
+core/memory/projector.py must give the same figure: measured on this grid, the largest relative error is 0 (every point
+equal to the printed two decimals), so there is no tolerance beyond that printing: our figure, printed as clip.cpp
+prints it, must be the same text.
 """
 
 from __future__ import annotations
@@ -40,6 +40,10 @@ PROJECTORS: Final = (
     TinyProjector("pixtral", patch=16, emb=192, heads=6, ff=512, blocks=3, out=384),
     TinyProjector("pixtral", merge=2),  # mistral-small 3.1's layout: the patch merger, warm-up 32×32 patches
     TinyProjector("pixtral", patch=16, emb=256, heads=4, ff=768, merge=2, hidden=384, out=384),
+    # qwen warm up at 46×46 merged patches (8464 patches whatever the patch size): small widths keep it light
+    TinyProjector("qwen2vl_merger", patch=4, emb=64, heads=2, ff=128, hidden=256),
+    TinyProjector("qwen2.5vl_merger", patch=4, emb=64, heads=2, ff=128, blocks=3, window=2, hidden=256),
+    TinyProjector("qwen2.5vl_merger", patch=2, emb=32, heads=1, ff=96, blocks=4, window=4, hidden=128, out=128),
 )
 
 

@@ -1,12 +1,12 @@
 """Tiny random-weight projector (mmproj) GGUF files that llama.cpp's clip.cpp loads, written with gguf-py.
 
-Each projector type gets the metadata `clip_model_loader::load_hparams` requires and the tensors `load_tensors`
-asks for (llama.cpp b11312 `tools/mtmd/clip.cpp`, names from `clip-impl.h`): the patch embedding, the encoder's
-layers and the projector's own tensors — gemma3 (`mm.input_projection`, `mm.soft_emb_norm`), idefics3
-(`mm.model.fc`), llava "mlp" (`mm.0`, `mm.2`, with a class token and a pre-norm) and pixtral (RMS norms, a gated
-SiLU FFN without biases or learned positions, `mm.1`, `mm.2`, the [IMG_BREAK] embedding; with `merge` > 1 mistral3's
-patch merger). A matching text model (tests/oracle/tiny_gguf.py, its width the projector's output) is written
-beside it, since mtmd checks the two agree.
+Each projector type gets the metadata `clip_model_loader::load_hparams` requires and the tensors `load_tensors` asks for
+(llama.cpp b11312 `tools/mtmd/clip.cpp`, names from `clip-impl.h`): the patch embedding, the encoder's layers and the
+projector's own tensors — gemma3 (`mm.input_projection`, `mm.soft_emb_norm`), idefics3 (`mm.model.fc`), llava "mlp"
+(`mm.0`, `mm.2`, with a class token and a pre-norm), pixtral (RMS norms, a gated SiLU FFN without biases or learned
+positions, `mm.1`, `mm.2`, the [IMG_BREAK] embedding; with `merge` > 1 mistral3's patch merger) and qwen2-vl /
+qwen2.5-vl (two patch kernels, the 2×2 merger; 2.5 with window attention). A matching text model
+(tests/oracle/tiny_gguf.py, its width the projector's output) is written beside it, since mtmd checks the two agree.
 """
 
 from __future__ import annotations
@@ -39,12 +39,15 @@ class TinyProjector:
     hidden: int = 256  # llava mlp: mm.0's width
     scale: int = 0  # clip.vision.projector.scale_factor (0: not written)
     merge: int = 0  # pixtral: clip.vision.spatial_merge_size (> 1: mistral3's patch merger)
+    window: int = 0  # qwen2.5-vl: clip.vision.n_wa_pattern (every n-th layer attends fully)
 
     @property
     def name(self) -> str:
         """A label for test ids and the bench table."""
         merge = f"-m{self.merge or self.scale}" if self.merge or self.scale else ""
-        return f"{self.ptype}-{self.image}px-p{self.patch}-w{self.emb}-h{self.heads}{merge}"
+        window = f"-wa{self.window}" if self.window else ""
+        size = f"-{self.image}px" if self.ptype in ("gemma3", "idefics3", "mlp") else ""  # the others: a token count
+        return f"{self.ptype}{size}-p{self.patch}-w{self.emb}-h{self.heads}-l{self.blocks}{merge}{window}"
 
     @property
     def positions(self) -> int:
@@ -58,7 +61,7 @@ def write_projector(path: Path, p: TinyProjector, seed: int = 0) -> Path:
     w = gguf.GGUFWriter(str(path), "clip")
     w.add_string("clip.projector_type", p.ptype)
     w.add_bool("clip.has_vision_encoder", True)
-    w.add_bool("clip.use_silu" if p.ptype == "pixtral" else "clip.use_gelu", True)
+    w.add_bool("clip.use_silu" if p.ptype in ("pixtral", "qwen2.5vl_merger") else "clip.use_gelu", True)
     for key, value in (("image_size", p.image), ("patch_size", p.patch), ("embedding_length", p.emb),
                        ("feed_forward_length", p.ff), ("block_count", p.blocks), ("attention.head_count", p.heads),
                        ("projection_dim", p.out)):
@@ -70,6 +73,8 @@ def write_projector(path: Path, p: TinyProjector, seed: int = 0) -> Path:
         w.add_uint32("clip.vision.projector.scale_factor", p.scale)
     if p.merge:
         w.add_uint32("clip.vision.spatial_merge_size", p.merge)
+    if p.window:
+        w.add_uint32("clip.vision.n_wa_pattern", p.window)
 
     def tensor(name: str, *shape: int, dtype: type[np.floating[Any]] = F16) -> None:
         # gguf-py takes numpy order (slowest dimension first); llama.cpp's shapes are fastest first
@@ -78,6 +83,8 @@ def write_projector(path: Path, p: TinyProjector, seed: int = 0) -> Path:
     tensor("v.patch_embd.weight", p.patch, p.patch, 3, p.emb)
     if p.ptype == "pixtral":
         _pixtral(tensor, p)
+    elif p.ptype.startswith("qwen"):
+        _qwen(tensor, p)
     else:
         _vit(tensor, p)
     w.write_header_to_file()
@@ -99,6 +106,36 @@ def _vit(tensor: Any, p: TinyProjector) -> None:
     for i in range(p.blocks):
         _layer(tensor, f"v.blk.{i}.", p)
     _projection(tensor, p)
+
+
+def _qwen(tensor: Any, p: TinyProjector) -> None:
+    """Qwen2-VL / 2.5-VL: a second patch kernel, biased attention, layer norms (qwen2) or RMS norms and a gated
+    SiLU FFN with biases (2.5), the merger's norm as post_ln, mm.0 / mm.2 over 2×2 patches."""
+    qwen25 = p.ptype == "qwen2.5vl_merger"
+    tensor("v.patch_embd.weight.1", p.patch, p.patch, 3, p.emb)
+    for i in range(p.blocks):
+        prefix = f"v.blk.{i}."
+        for name in ("attn_q", "attn_k", "attn_v", "attn_out"):
+            tensor(f"{prefix}{name}.weight", p.emb, p.emb)
+            tensor(f"{prefix}{name}.bias", p.emb, dtype=F32)
+        for name in ("ln1", "ln2"):
+            if qwen25:
+                tensor(f"{prefix}{name}.weight", p.emb, dtype=F32)
+            else:
+                _norm(tensor, prefix + name, p.emb)
+        for name in ("ffn_gate", "ffn_up") if qwen25 else ("ffn_up",):
+            tensor(f"{prefix}{name}.weight", p.emb, p.ff)
+            tensor(f"{prefix}{name}.bias", p.ff, dtype=F32)
+        tensor(prefix + "ffn_down.weight", p.ff, p.emb)
+        tensor(prefix + "ffn_down.bias", p.emb, dtype=F32)
+    if qwen25:
+        tensor("v.post_ln.weight", p.emb, dtype=F32)
+    else:
+        _norm(tensor, "v.post_ln", p.emb)
+    tensor("mm.0.weight", 4 * p.emb, p.hidden)
+    tensor("mm.0.bias", p.hidden, dtype=F32)
+    tensor("mm.2.weight", p.hidden, p.out)
+    tensor("mm.2.bias", p.out, dtype=F32)
 
 
 def _pixtral(tensor: Any, p: TinyProjector) -> None:

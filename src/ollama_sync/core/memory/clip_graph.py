@@ -11,9 +11,12 @@ without it the f32 scores `n_pos × n_pos × n_head` are the largest tensor.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ollama_sync.core.memory.ggml_alloc import Graph, Tensor, reserve
+
+Rope = Callable[[Tensor], Tensor]
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class VitShape:
     rms_norm: bool = False  # pixtral: RMS norms (ggml_rms_norm works in place), 2-D RoPE on Q and K
     patch_merger: bool = False  # mistral3: RMS norm, unfold (im2col) by n_merge, mm.patch_merger
     img_break: bool = False  # pixtral: an [IMG_BREAK] embedding concatenated after each row
+    window_every: int = 0  # qwen2.5-vl: window attention, every n-th layer full (clip.vision.n_wa_pattern)
 
     @property
     def side(self) -> int:
@@ -54,12 +58,16 @@ class VitShape:
         return self.side * self.side
 
 
-def _patches(g: Graph, s: VitShape) -> Tensor:
-    """build_inp: the raw image, ggml_conv_2d (im2col + mul_mat + cont), transposed to [n_embd, n_patches]."""
-    raw = g.input((s.image, s.image, 3, 1))
+def _conv(g: Graph, raw: Tensor, s: VitShape) -> Tensor:
+    """ggml_conv_2d of the image by the patch kernel: im2col, mul_mat, a permuted copy → [side, side, n_embd]."""
     im2col = g.op((s.patch * s.patch * 3, s.side, s.side, 1), None, raw, dtype="f32" if s.im2col_f32 else "f16")
     conv = g.op((s.n_patches, s.n_embd), g.reshape(im2col, (s.patch * s.patch * 3, s.n_patches)), None)
-    conv = g.op((s.side, s.side, s.n_embd, 1), g.permute(g.reshape(conv, (s.side, s.side, 1, s.n_embd))))
+    return g.op((s.side, s.side, s.n_embd, 1), g.permute(g.reshape(conv, (s.side, s.side, 1, s.n_embd))))
+
+
+def _patches(g: Graph, s: VitShape) -> Tensor:
+    """build_inp: the raw image through ggml_conv_2d, transposed to [n_embd, n_patches]."""
+    conv = _conv(g, g.input((s.image, s.image, 3, 1)), s)
     inp = g.op((s.n_embd, s.n_patches, 1), g.permute(g.reshape(conv, (s.n_patches, s.n_embd, 1))))
     return g.same(inp, None)  # + patch bias (in place)
 
@@ -77,25 +85,25 @@ def _shape(t: Tensor) -> tuple[int, ...]:
     return shape
 
 
-def _attention(g: Graph, h: Tensor, s: VitShape, pos: tuple[Tensor, Tensor] | None) -> Tensor:
-    """build_attn on separate Q, K, V projections (with biases; pos: 2-D RoPE on Q and K), then the output
-    projection."""
+def _attention(g: Graph, h: Tensor, s: VitShape, rope: Rope | None, mask: Tensor | None) -> Tensor:
+    """build_attn on separate Q, K, V projections (with biases; rope on Q and K; an optional mask, cast to f16
+    for flash attention), then the output projection."""
     p, dim_q, dim_kv = s.n_patches + s.class_embd, s.d_head * s.n_head, s.d_head * s.n_head_kv
     q = g.reshape(g.same(g.op((dim_q, p), None, h), None), (s.d_head, s.n_head, p))
     k = g.reshape(g.same(g.op((dim_kv, p), None, h), None), (s.d_head, s.n_head_kv, p))
     v = g.reshape(g.same(g.op((dim_kv, p), None, h), None), (s.d_head, s.n_head_kv, p))
-    if pos is not None:  # build_rope_2d: two ggml_rope_ext, each in place
-        q = g.same(g.same(q, pos[0]), pos[1])
-        k = g.same(g.same(k, pos[0]), pos[1])
+    if rope is not None:
+        q, k = rope(q), rope(k)
     for t in (q, k, v):  # ggml_build_forward_order keeps Q, K, V together
         g.expand(t)
     if s.flash:
         k16 = g.op((s.d_head, p, s.n_head_kv), g.permute(k), dtype="f16")
         v16 = g.op((s.d_head, p, s.n_head_kv), g.permute(v), dtype="f16")
-        out = g.reshape(g.op((s.d_head, s.n_head, p), g.permute(q), k16, v16), (dim_q, p))
+        mask16 = g.op((p, p), mask, dtype="f16") if mask is not None else None
+        out = g.reshape(g.op((s.d_head, s.n_head, p), g.permute(q), k16, v16, mask16), (dim_q, p))
     else:
         vt = g.op((p, s.d_head, s.n_head_kv), g.permute(v))
-        kq = g.same(g.op((p, p, s.n_head), g.permute(k), g.permute(q)), None)  # soft_max in place
+        kq = g.same(g.op((p, p, s.n_head), g.permute(k), g.permute(q)), mask)  # soft_max in place
         kqv = g.op((s.d_head, p, s.n_head), vt, kq)
         out = g.op((dim_q, p), g.permute(kqv))
     return g.same(g.op((s.n_embd, p), None, out), None)
@@ -113,12 +121,14 @@ def _ffn(g: Graph, h: Tensor, s: VitShape) -> Tensor:
     return g.same(g.op((s.n_embd, p), None, act), None)
 
 
-def _encoder(g: Graph, x: Tensor, s: VitShape, pos: tuple[Tensor, Tensor] | None = None) -> Tensor:
-    """build_vit's layers: pre-norm attention and FFN, each added to the residual in place."""
-    if s.pre_ln:
+def _encoder(g: Graph, x: Tensor, s: VitShape, rope: Rope | None = None,  # noqa: PLR0917  # build_vit's inputs
+             masks: Sequence[Tensor | None] = (), pre_ln: bool = True) -> Tensor:
+    """build_vit's layers: pre-norm attention (masks: per layer) and FFN, each added to the residual in place."""
+    if s.pre_ln and pre_ln:
         x = _norm(g, x, s.rms_norm)
-    for _ in range(s.n_layer):
-        attn = g.same(_attention(g, _norm(g, x, s.rms_norm), s, pos), x)
+    for il in range(s.n_layer):
+        mask = masks[il] if il < len(masks) else None
+        attn = g.same(_attention(g, _norm(g, x, s.rms_norm), s, rope, mask), x)
         x = g.same(attn, _ffn(g, _norm(g, attn, s.rms_norm), s))
     return _norm(g, x, s.rms_norm) if s.post_ln else x
 
@@ -178,9 +188,13 @@ def pixtral(s: VitShape) -> Graph:
     """clip_graph_pixtral (pixtral, mistral3): 2-D RoPE, RMS norms, gated FFN; mistral3's patch merger; mm.1 → GELU
     → mm.2; the [IMG_BREAK] rows."""
     g = Graph()
-    pos = (g.input((s.n_patches,), "i32"), g.input((s.n_patches,), "i32"))
+    pos_h, pos_w = g.input((s.n_patches,), "i32"), g.input((s.n_patches,), "i32")
     inp = _patches(g, s)
-    x = g.reshape(_encoder(g, g.reshape(inp, (s.n_embd, s.n_patches)), s, pos), (s.n_embd, s.n_patches, 1))
+
+    def rope(t: Tensor) -> Tensor:  # build_rope_2d: two ggml_rope_ext, the second in place
+        return g.same(g.same(t, pos_h), pos_w)
+
+    x = g.reshape(_encoder(g, g.reshape(inp, (s.n_embd, s.n_patches)), s, rope), (s.n_embd, s.n_patches, 1))
     tokens, side = s.n_patches, s.side
     if s.patch_merger:
         x = g.same(g.same(x), None)  # rms_norm, * mm.input_norm
@@ -196,6 +210,36 @@ def pixtral(s: VitShape) -> Graph:
         rows = g.reshape(cur, (s.out, side, side))
         tok = g.same(g.same(g.leaf((s.out, 1, side))), None)  # a new tensor, scaled to 0, + the break embedding
         cur = g.view(g.op((s.out, side + 1, side), rows, tok))
+    g.expand(cur)
+    return g
+
+
+def qwen2vl(s: VitShape) -> Graph:
+    """clip_graph_qwen2vl (qwen2-vl, qwen2.5-vl): two patch convolutions added, 2×2 patches regrouped, M-RoPE,
+    qwen2.5's window attention (an n_pos² mask, rows reordered by window), the merger mm.0 → GELU → mm.2."""
+    g = Graph()
+    raw = g.input((s.image, s.image, 3, 1))
+    inp = g.same(_conv(g, raw, s), _conv(g, raw, s))
+    p, wide = s.n_patches, s.n_embd * 4
+    inp = g.op((s.n_embd * 2, s.side // 2, s.side, 1), g.permute(inp))
+    x = g.op((s.n_embd, p, 1), g.permute(g.reshape(inp, (s.n_embd * 2, s.side // 2, 2, s.side // 2))))
+    positions = g.input((4 * p,), "i32")
+    if s.pre_ln:
+        x = _norm(g, x, s.rms_norm)
+    masks: list[Tensor | None] = []
+    if s.window_every:
+        inv_idx = g.input((p // 4,), "i32")
+        mask = g.input((p, p))
+        if s.flash:
+            mask = g.op((p, p), mask, dtype="f16")
+        x = g.reshape(g.op((wide, p // 4), g.reshape(x, (wide, p // 4)), inv_idx), (s.n_embd, p, 1))
+        masks = [None if (il + 1) % s.window_every == 0 else mask for il in range(s.n_layer)]
+    x = _encoder(g, x, s, lambda t: g.same(t, positions), masks, pre_ln=False)
+    cur = g.same(g.same(g.op((s.hidden, p // 4), None, g.reshape(x, (wide, p // 4))), None))  # mm.0, GELU
+    cur = g.same(g.op((s.out, p // 4), None, cur), None)  # mm.2
+    if s.window_every:
+        idx = g.input((p // 4,), "i32")
+        cur = g.op((s.out, p // 4), g.reshape(cur, (s.out, p // 4)), idx)
     g.expand(cur)
     return g
 

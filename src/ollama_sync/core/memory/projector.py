@@ -11,7 +11,7 @@ Read from llama.cpp b11312 `tools/mtmd/clip.cpp` (`clip_model_loader::load_hpara
   `projector.scale_factor`, `feature_layer`;
 * warm-up image: `image_size` for the fixed-size projectors (gemma3, idefics3, llava "mlp"); dynamic-resolution
   projectors warm up at a token count instead (`set_warmup_n_tokens`: pixtral/mistral3 16×16 merged patches, so
-  16 × patch × spatial_merge_size pixels a side; qwen2/2.5/3-vl 46×46, not counted yet);
+  16 × patch × spatial_merge_size pixels a side; qwen2/2.5-vl 46×46; qwen3-vl is not counted yet);
 * flash attention: llama-server passes its `--flash-attn` setting to mtmd (`mparams.flash_attn_type`); clip.cpp
   builds the graph with it (auto: tries it, falls back when the backend lacks it);
 * the buffer: core/memory/clip_graph.py describes the graph, core/memory/ggml_alloc.py sizes it as ggml does.
@@ -29,14 +29,17 @@ from ollama_sync.core.memory.clip_graph import (
     compute_bytes,
     llava_mlp,
     pixtral,
+    qwen2vl,
     siglip_gemma3,
     siglip_idefics3,
 )
 from ollama_sync.core.memory.model_info import GgufHeader, MetaValue
 
 F32, F16, BF16 = 0, 1, 30  # ggml type ids
-COUNTED = ("gemma3", "idefics3", "mlp", "pixtral")  # projector types whose compute buffer is estimated
-WARMUP_TOKENS_SIDE = {"pixtral": 16}  # hparams.set_warmup_n_tokens(16*16): the side in merged patches
+QWEN = ("qwen2vl_merger", "qwen2.5vl_merger")
+COUNTED = ("gemma3", "idefics3", "mlp", "pixtral", *QWEN)  # projector types whose compute buffer is estimated
+# hparams.set_warmup_n_tokens(n*n): the warm-up image's side in merged patches
+WARMUP_TOKENS_SIDE = {"pixtral": 16, "qwen2vl_merger": 46, "qwen2.5vl_merger": 46}
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class ProjectorInfo:
     scale_factor: int = 0  # clip.vision.projector.scale_factor (0: absent)
     merge_size: int = 0  # clip.vision.spatial_merge_size (0: absent)
     img_break: bool = False  # v.token_embd.img_break (pixtral)
+    window_every: int = 0  # clip.vision.n_wa_pattern (qwen2.5-vl's window attention)
     feature_layers: tuple[int, ...] = ()
     class_embd: bool = False
     pre_ln: bool = False
@@ -98,6 +102,7 @@ def projector_info(header: GgufHeader) -> ProjectorInfo:
         head_dim=_int(meta, "clip.vision.attention.head_dim") or (width // heads if heads else 0),
         scale_factor=_int(meta, "clip.vision.projector.scale_factor"),
         merge_size=_int(meta, "clip.vision.spatial_merge_size"), img_break="v.token_embd.img_break" in names,
+        window_every=_int(meta, "clip.vision.n_wa_pattern"),
         feature_layers=_ints(meta.get("clip.vision.feature_layer")),
         class_embd="v.class_embd" in names, pre_ln="v.pre_ln.weight" in names, post_ln="v.post_ln.weight" in names,
         gated_ffn="v.blk.0.ffn_gate.weight" in names, patch_type=patch.ggml_type if patch is not None else F16,
@@ -110,8 +115,8 @@ def projector_compute(info: ProjectorInfo, flash_attention: bool) -> ProjectorCo
     shape = vit_shape(info, flash_attention)
     if isinstance(shape, str):
         return ProjectorCompute(0, note=f"projector compute not estimated: {shape}")
-    builder = {"gemma3": siglip_gemma3, "idefics3": siglip_idefics3, "mlp": llava_mlp,
-               "pixtral": pixtral}[info.projector_type]
+    builder = {"gemma3": siglip_gemma3, "idefics3": siglip_idefics3, "mlp": llava_mlp, "pixtral": pixtral,
+               "qwen2vl_merger": qwen2vl, "qwen2.5vl_merger": qwen2vl}[info.projector_type]
     return ProjectorCompute(compute_bytes(builder(shape)), shape.image)
 
 
@@ -139,6 +144,8 @@ def vit_shape(info: ProjectorInfo, flash_attention: bool) -> VitShape | str:
             return _with(common, n_merge=info.scale_factor, out=fc[0][1])
         case "pixtral":
             return _pixtral(info, common)
+        case "qwen2vl_merger" | "qwen2.5vl_merger":
+            return _qwen(info, common)
         case _:
             return _llava(info, common)
 
@@ -152,6 +159,17 @@ def _pixtral(info: ProjectorInfo, common: VitShape) -> VitShape | str:
     merger = info.mm("mm.patch_merger.weight") is not None
     return _with(common, image=WARMUP_TOKENS_SIDE["pixtral"] * info.patch_size * merge, n_merge=merge,
                  rms_norm=True, patch_merger=merger, img_break=info.img_break, hidden=first[0][1],
+                 out=second[0][1])
+
+
+def _qwen(info: ProjectorInfo, common: VitShape) -> VitShape | str:
+    """qwen2-vl / qwen2.5-vl: warm-up at 46×46 merged patches; 2.5 has RMS norms and (n_wa_pattern) windows."""
+    first, second = info.mm("mm.0.weight"), info.mm("mm.2.weight")
+    if first is None or second is None:
+        return f"projector type {info.projector_type} without mm.0.weight and mm.2.weight"
+    qwen25 = info.projector_type == "qwen2.5vl_merger"
+    return _with(common, image=WARMUP_TOKENS_SIDE[info.projector_type] * info.patch_size * (info.merge_size or 2),
+                 rms_norm=qwen25, window_every=info.window_every, hidden=first[0][1],
                  out=second[0][1])
 
 
