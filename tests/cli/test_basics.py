@@ -32,7 +32,7 @@ def test_missing_config_is_exit_2_with_one_line_naming_the_file(tmp_path: Path,
     rc = run(["--config", str(tmp_path / "nope.toml"), "check"])
     err = capsys.readouterr().err
     assert rc == 2
-    assert err.startswith(f"error: config file not found: {tmp_path / 'nope.toml'}")
+    assert err.startswith(f"error: {tmp_path / 'nope.toml'}: config file not found")
     assert "Traceback" not in err
 
 

@@ -66,7 +66,7 @@ def test_missing_config_file(tmp_path: Path, capsys: Capsys) -> None:
     err = capsys.readouterr().err
     assert rc == 2
     assert err.splitlines() == [
-        f"error: config file not found: {tmp_path / 'nope.toml'}",
+        f"error: {tmp_path / 'nope.toml'}: config file not found",
         "  hint: create it (see examples/reference-setup.toml), pass --config FILE, or set OLLAMA_SYNC_CONFIG"]
 
 

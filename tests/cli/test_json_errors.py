@@ -58,6 +58,14 @@ def test_an_internal_error_is_json_with_exit_3(tmp_path: Path, capsys: Capsys) -
     assert doc["error"]["message"].startswith("internal error: RuntimeError: boom")
 
 
+def test_a_missing_config_names_its_file_in_the_json_error(tmp_path: Path, capsys: Capsys) -> None:
+    missing = tmp_path / "missing.toml"
+    assert run(["--json", "--config", str(missing), "plan"]) == 2
+    doc = error_doc(capsys)
+    assert doc["error"]["file"] == str(missing) and doc["error"]["line"] is None
+    assert doc["error"]["message"] == "config file not found" and "--config FILE" in doc["error"]["hint"]
+
+
 def test_without_json_stdout_stays_empty(tmp_path: Path, capsys: Capsys) -> None:
     assert run(["--config", str(tmp_path / "missing.toml"), "check"]) == 2
     captured = capsys.readouterr()

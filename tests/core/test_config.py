@@ -134,4 +134,4 @@ def test_cli_missing_default_config_names_the_path_under_root(tmp_path: Path, _i
     assert run(["--root", str(root), "check"]) == 2
     err = capsys.readouterr().err
     expected = root.resolve() / str(_isolated_home / ".config/ollama-sync/config.toml").lstrip("/")
-    assert err.startswith(f"error: config file not found: {expected}\n  hint: ")
+    assert err.startswith(f"error: {expected}: config file not found\n  hint: ")

@@ -52,12 +52,12 @@ def _require_rpc() -> None:
         import llama_cpp  # noqa: PLC0415
     except ImportError:
         if IN_CI:
-            pytest.fail("llama-cpp-python is required in CI; .ci/run installs the `oracle` extra")
-        pytest.skip("llama-cpp-python is not installed (pip install -e '.[oracle]')")
+            pytest.fail("llama-cpp-python is required in CI; .ci/run runs `make oracle`")
+        pytest.skip("llama-cpp-python is not installed (run `make oracle`)")
     if not (Path(llama_cpp.__file__).parent / "lib" / "libggml-rpc.so.0").exists():
         if IN_CI:
-            pytest.fail("llama-cpp-python lacks the RPC backend; .ci/run builds it with -DGGML_RPC=ON")
-        pytest.skip("llama-cpp-python was built without the RPC backend (CMAKE_ARGS=-DGGML_RPC=ON)")
+            pytest.fail("llama-cpp-python lacks the RPC backend; .ci/run runs `make oracle`, which builds it")
+        pytest.skip("llama-cpp-python was built without the RPC backend (run `make oracle`)")
 
 
 def _free_port() -> int:

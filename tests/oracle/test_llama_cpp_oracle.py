@@ -42,8 +42,8 @@ def _require_llama_cpp() -> None:
         import llama_cpp  # noqa: PLC0415
     except ImportError:
         if IN_CI:
-            pytest.fail("llama-cpp-python is required in CI; .ci/run installs the `oracle` extra")
-        pytest.skip("llama-cpp-python is not installed (pip install -e '.[oracle]')")
+            pytest.fail("llama-cpp-python is required in CI; .ci/run runs `make oracle`")
+        pytest.skip("llama-cpp-python is not installed (run `make oracle`)")
     assert llama_cpp.__version__ == PINNED
 
 

@@ -1,11 +1,11 @@
 """A vision projector's compute buffer checked against the real mtmd/clip.cpp (llama-cpp-python 0.3.36 = llama.cpp
 b11312, built with LLAVA_BUILD=ON so libmtmd ships): tiny random-weight projectors of each type the estimate counts
-(gemma3, idefics3, llava "mlp", pixtral/mistral3, qwen2-vl/qwen2.5-vl) over a grid of warm-up image sizes, patch sizes,
-encoder widths, head counts and merge factors, each opened with flash attention on and off as llama-server opens it
-(mtmd_init_from_file, warm-up on, CPU backend). clip.cpp logs the compute buffer it reserved (MiB, two decimals);
-core/memory/projector.py must give the same figure: measured on this grid, the largest relative error is 0 (every point
-equal to the printed two decimals), so there is no tolerance beyond that printing: our figure, printed as clip.cpp
-prints it, must be the same text.
+(gemma3, idefics3, llava "mlp", pixtral/mistral3, qwen2-vl/qwen2.5-vl/qwen3-vl, llama4) over a grid of warm-up image
+sizes, patch sizes, encoder widths, head counts and merge factors, each opened with flash attention on and off as
+llama-server opens it (mtmd_init_from_file, warm-up on, CPU backend). clip.cpp logs the compute buffer it reserved (MiB,
+two decimals); core/memory/projector.py must give the same figure: measured on this grid, the largest relative error is
+0 (every point equal to the printed two decimals), so there is no tolerance beyond that printing: our figure, printed as
+clip.cpp prints it, must be the same text.
 """
 
 from __future__ import annotations
@@ -44,6 +44,10 @@ PROJECTORS: Final = (
     TinyProjector("qwen2vl_merger", patch=4, emb=64, heads=2, ff=128, hidden=256),
     TinyProjector("qwen2.5vl_merger", patch=4, emb=64, heads=2, ff=128, blocks=3, window=2, hidden=256),
     TinyProjector("qwen2.5vl_merger", patch=2, emb=32, heads=1, ff=96, blocks=4, window=4, hidden=128, out=128),
+    TinyProjector("qwen3vl_merger", patch=4, emb=64, heads=2, ff=128, blocks=3, hidden=256, deepstack=(0, 1)),
+    TinyProjector("qwen3vl_merger", patch=4, emb=64, heads=2, ff=128, blocks=2, hidden=256, pos_side=92),  # no resize
+    TinyProjector("llama4", scale=2, blocks=2, ff=256),
+    TinyProjector("llama4", image=336, emb=192, heads=6, ff=512, blocks=3, scale=2, hidden=384, out=384),
 )
 
 
@@ -53,9 +57,8 @@ def require_mtmd() -> None:
         from llama_cpp import mtmd_cpp  # noqa: PLC0415, F401  # the oracle's optional dependency
     except (ImportError, OSError, FileNotFoundError) as exc:
         if IN_CI:
-            pytest.fail(f"llama-cpp-python with libmtmd is required in CI (.ci/run builds it with LLAVA_BUILD=ON): "
-                        f"{exc}")
-        pytest.skip(f"llama-cpp-python with libmtmd is not installed: {exc}")
+            pytest.fail(f"llama-cpp-python with libmtmd is required in CI (.ci/run runs `make oracle`): {exc}")
+        pytest.skip(f"llama-cpp-python with libmtmd is not installed (run `make oracle`): {exc}")
 
 
 def measure(text_model: Path, grid: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -72,7 +75,7 @@ def measure_all(folder: Path) -> dict[str, tuple[ProjectorInfo, list[dict[str, A
     out = {}
     for p in PROJECTORS:
         mmproj = write_projector(folder / f"{p.name}.gguf", p)
-        text = write_text_model(folder / f"text-{p.out}.gguf", p)
+        text = write_text_model(folder / f"text-{p.text_width}.gguf", p)
         out[p.name] = (projector_info(read_header(mmproj)),
                        measure(text, [{"mmproj": str(mmproj), "flash": flash} for flash in (True, False)]))
     return out

@@ -4,9 +4,11 @@ Each projector type gets the metadata `clip_model_loader::load_hparams` requires
 (llama.cpp b11312 `tools/mtmd/clip.cpp`, names from `clip-impl.h`): the patch embedding, the encoder's layers and the
 projector's own tensors — gemma3 (`mm.input_projection`, `mm.soft_emb_norm`), idefics3 (`mm.model.fc`), llava "mlp"
 (`mm.0`, `mm.2`, with a class token and a pre-norm), pixtral (RMS norms, a gated SiLU FFN without biases or learned
-positions, `mm.1`, `mm.2`, the [IMG_BREAK] embedding; with `merge` > 1 mistral3's patch merger) and qwen2-vl /
-qwen2.5-vl (two patch kernels, the 2×2 merger; 2.5 with window attention). A matching text model
-(tests/oracle/tiny_gguf.py, its width the projector's output) is written beside it, since mtmd checks the two agree.
+positions, `mm.1`, `mm.2`, the [IMG_BREAK] embedding; with `merge` > 1 mistral3's patch merger), qwen2-vl / qwen2.5-vl
+(two patch kernels, the 2×2 merger; 2.5 with window attention), qwen3-vl (fused QKV, learned positions resized to the
+image, deepstack mergers) and llama4 (a linear patch embedding, pixel shuffle, a three-layer projector). A matching text
+model (tests/oracle/tiny_gguf.py, its width the projector's output) is written beside it, since mtmd checks the two
+agree.
 """
 
 from __future__ import annotations
@@ -40,19 +42,28 @@ class TinyProjector:
     scale: int = 0  # clip.vision.projector.scale_factor (0: not written)
     merge: int = 0  # pixtral: clip.vision.spatial_merge_size (> 1: mistral3's patch merger)
     window: int = 0  # qwen2.5-vl: clip.vision.n_wa_pattern (every n-th layer attends fully)
+    deepstack: tuple[int, ...] = ()  # qwen3-vl: layers with a deepstack merger
+    pos_side: int = 16  # qwen3-vl: the learned position grid's side (resized to the warm-up image)
 
     @property
     def name(self) -> str:
         """A label for test ids and the bench table."""
         merge = f"-m{self.merge or self.scale}" if self.merge or self.scale else ""
-        window = f"-wa{self.window}" if self.window else ""
-        size = f"-{self.image}px" if self.ptype in ("gemma3", "idefics3", "mlp") else ""  # the others: a token count
+        window = f"-wa{self.window}" if self.window else f"-ds{len(self.deepstack)}" if self.deepstack else ""
+        if self.ptype == "qwen3vl_merger":
+            window += f"-pos{self.pos_side}"
+        size = f"-{self.image}px" if self.ptype in ("gemma3", "idefics3", "mlp", "llama4") else ""  # else: tokens
         return f"{self.ptype}{size}-p{self.patch}-w{self.emb}-h{self.heads}-l{self.blocks}{merge}{window}"
+
+    @property
+    def text_width(self) -> int:
+        """The text model's embedding width mtmd requires: qwen3-vl appends each deepstack merger's output."""
+        return self.out * (1 + len(self.deepstack))
 
     @property
     def positions(self) -> int:
         """Learned position embeddings: one per patch (+ the class token for llava)."""
-        return (self.image // self.patch) ** 2 + (self.ptype == "mlp")
+        return (self.image // self.patch) ** 2 + (self.ptype in ("mlp", "llama4"))
 
 
 def write_projector(path: Path, p: TinyProjector, seed: int = 0) -> Path:
@@ -80,11 +91,18 @@ def write_projector(path: Path, p: TinyProjector, seed: int = 0) -> Path:
         # gguf-py takes numpy order (slowest dimension first); llama.cpp's shapes are fastest first
         w.add_tensor(name, (rng.standard_normal(tuple(reversed(shape))) * 0.02).astype(dtype))
 
-    tensor("v.patch_embd.weight", p.patch, p.patch, 3, p.emb)
+    if p.ptype == "llama4":  # a linear layer over the flattened patch
+        tensor("v.patch_embd.weight", p.patch * p.patch * 3, p.emb)
+    else:
+        tensor("v.patch_embd.weight", p.patch, p.patch, 3, p.emb)
     if p.ptype == "pixtral":
         _pixtral(tensor, p)
+    elif p.ptype == "qwen3vl_merger":
+        _qwen3(tensor, p)
     elif p.ptype.startswith("qwen"):
         _qwen(tensor, p)
+    elif p.ptype == "llama4":
+        _llama4(tensor, p)
     else:
         _vit(tensor, p)
     w.write_header_to_file()
@@ -136,6 +154,51 @@ def _qwen(tensor: Any, p: TinyProjector) -> None:
     tensor("mm.0.bias", p.hidden, dtype=F32)
     tensor("mm.2.weight", p.hidden, p.out)
     tensor("mm.2.bias", p.out, dtype=F32)
+
+
+def _qwen3(tensor: Any, p: TinyProjector) -> None:
+    """Qwen3-VL: two patch kernels and a patch bias, learned positions, a fused QKV, layer norms, GELU FFN, the
+    merger (post_ln, mm.0, mm.2) and the deepstack mergers (norm over 2×2 patches, fc1, fc2)."""
+    tensor("v.patch_embd.weight.1", p.patch, p.patch, 3, p.emb)
+    tensor("v.patch_embd.bias", p.emb, dtype=F32)
+    tensor("v.position_embd.weight", p.emb, p.pos_side * p.pos_side, dtype=F32)
+    for i in range(p.blocks):
+        prefix = f"v.blk.{i}."
+        tensor(prefix + "attn_qkv.weight", p.emb, 3 * p.emb)
+        tensor(prefix + "attn_qkv.bias", 3 * p.emb, dtype=F32)
+        tensor(prefix + "attn_out.weight", p.emb, p.emb)
+        tensor(prefix + "attn_out.bias", p.emb, dtype=F32)
+        _norm(tensor, prefix + "ln1", p.emb)
+        _norm(tensor, prefix + "ln2", p.emb)
+        tensor(prefix + "ffn_up.weight", p.emb, p.ff)
+        tensor(prefix + "ffn_up.bias", p.ff, dtype=F32)
+        tensor(prefix + "ffn_down.weight", p.ff, p.emb)
+        tensor(prefix + "ffn_down.bias", p.emb, dtype=F32)
+    for i in p.deepstack:
+        _norm(tensor, f"v.deepstack.{i}.norm", 4 * p.emb)
+        tensor(f"v.deepstack.{i}.fc1.weight", 4 * p.emb, p.hidden)
+        tensor(f"v.deepstack.{i}.fc1.bias", p.hidden, dtype=F32)
+        tensor(f"v.deepstack.{i}.fc2.weight", p.hidden, p.out)
+        tensor(f"v.deepstack.{i}.fc2.bias", p.out, dtype=F32)
+    _norm(tensor, "v.post_ln", p.emb)
+    tensor("mm.0.weight", 4 * p.emb, p.hidden)
+    tensor("mm.0.bias", p.hidden, dtype=F32)
+    tensor("mm.2.weight", p.hidden, p.out)
+    tensor("mm.2.bias", p.out, dtype=F32)
+
+
+def _llama4(tensor: Any, p: TinyProjector) -> None:
+    """Llama 4: a linear patch embedding, a class token, learned positions, layer norms before and after, biased
+    attention and GELU FFN, then mlp.1, mlp.2 and the projection after the pixel shuffle."""
+    tensor("v.class_embd", p.emb, dtype=F32)
+    tensor("v.position_embd.weight", p.emb, p.positions, dtype=F32)
+    _norm(tensor, "v.pre_ln", p.emb)
+    _norm(tensor, "v.post_ln", p.emb)
+    for i in range(p.blocks):
+        _layer(tensor, f"v.blk.{i}.", p)
+    tensor("mm.model.mlp.1.weight", p.emb * p.scale * p.scale, p.hidden)
+    tensor("mm.model.mlp.2.weight", p.hidden, p.hidden)
+    tensor("mm.model.fc.weight", p.hidden, p.out)
 
 
 def _pixtral(tensor: Any, p: TinyProjector) -> None:
@@ -192,5 +255,5 @@ def _projection(tensor: Any, p: TinyProjector) -> None:
 
 def write_text_model(path: Path, p: TinyProjector) -> Path:
     """The smallest text model mtmd accepts beside the projector: a one-layer llama of the projector's output width."""
-    return write_tiny(path, Tiny("llama", blocks=1, emb=p.out, heads=4, heads_kv=4, head_dim=p.out // 4, ff=256,
-                                 vocab=512))
+    return write_tiny(path, Tiny("llama", blocks=1, emb=p.text_width, heads=4, heads_kv=4,
+                                 head_dim=p.text_width // 4, ff=256, vocab=512))

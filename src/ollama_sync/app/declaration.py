@@ -41,8 +41,9 @@ def read_config(ctx: Context) -> ToolConfig:
     path = config_path(ctx)
     text = ctx.user_files.read_text(path)
     if text is None:
-        raise ConfigError(f"config file not found: {path}", hint="create it (see examples/reference-setup.toml), "
-                          "pass --config FILE, or set OLLAMA_SYNC_CONFIG")
+        raise ConfigError("config file not found", location=Location(str(path)),
+                          hint="create it (see examples/reference-setup.toml), pass --config FILE, "
+                          "or set OLLAMA_SYNC_CONFIG")
     return parse_config(text, path)
 
 

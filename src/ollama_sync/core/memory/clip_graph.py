@@ -1,12 +1,12 @@
 """The image encoder's warm-up graph as llama.cpp's clip.cpp builds it, described for core/memory/ggml_alloc.py.
 
-llama-server loads a vision model's projector through mtmd (`--mmproj`); clip.cpp reserves its compute buffer for
-one warm-up image (`clip_model_loader::warmup`: `ggml_backend_sched_reserve` on the graph of that image). The
-graphs below follow llama.cpp b11312 `tools/mtmd/clip.cpp` (`build_inp`, `build_vit`, `build_attn`, `build_ffn`,
-`build_patch_merge_permute`, `build_rope_2d`) and `tools/mtmd/models/{siglip,llava,pixtral}.cpp` tensor by
-tensor — the ones that live in the compute buffer (weights are None) and the order ggml puts them in — so the
-allocator gives llama.cpp's figure. With flash attention, K and V are cast to f16 for `ggml_flash_attn_ext`;
-without it the f32 scores `n_pos × n_pos × n_head` are the largest tensor.
+llama-server loads a vision model's projector through mtmd (`--mmproj`); clip.cpp reserves its compute buffer for one
+warm-up image (`clip_model_loader::warmup`: `ggml_backend_sched_reserve` on the graph of that image). The graphs below
+follow llama.cpp b11312 `tools/mtmd/clip.cpp` (`build_inp`, `build_vit`, `build_attn`, `build_ffn`,
+`build_patch_merge_permute`, `build_rope_2d`) and `tools/mtmd/models/{siglip,llava,pixtral,qwen2vl,qwen3vl,llama4}.cpp`
+tensor by tensor — the ones that live in the compute buffer (weights are None) and the order ggml puts them in — so the
+allocator gives llama.cpp's figure. With flash attention, K and V are cast to f16 for `ggml_flash_attn_ext`; without it
+the f32 scores `n_pos × n_pos × n_head` are the largest tensor.
 """
 
 from __future__ import annotations
@@ -46,6 +46,12 @@ class VitShape:
     patch_merger: bool = False  # mistral3: RMS norm, unfold (im2col) by n_merge, mm.patch_merger
     img_break: bool = False  # pixtral: an [IMG_BREAK] embedding concatenated after each row
     window_every: int = 0  # qwen2.5-vl: window attention, every n-th layer full (clip.vision.n_wa_pattern)
+    fused_qkv: bool = False  # qwen3-vl: one attn_qkv projection, Q/K/V as views into it
+    pos_side: int = 0  # qwen3-vl: the learned position grid's side (resized when the image's differs)
+    pos_dtype: str = "f32"  # qwen3-vl: the learned positions' type (kept by the resize and the copies)
+    deepstack: tuple[int, ...] = ()  # qwen3-vl: layers whose output also feeds a deepstack merger
+    deepstack_hidden: int = 0  # qwen3-vl: the deepstack mergers' fc1 width
+    hidden2: int = 0  # llama4: mlp.2's width
 
     @property
     def side(self) -> int:
@@ -89,9 +95,13 @@ def _attention(g: Graph, h: Tensor, s: VitShape, rope: Rope | None, mask: Tensor
     """build_attn on separate Q, K, V projections (with biases; rope on Q and K; an optional mask, cast to f16
     for flash attention), then the output projection."""
     p, dim_q, dim_kv = s.n_patches + s.class_embd, s.d_head * s.n_head, s.d_head * s.n_head_kv
-    q = g.reshape(g.same(g.op((dim_q, p), None, h), None), (s.d_head, s.n_head, p))
-    k = g.reshape(g.same(g.op((dim_kv, p), None, h), None), (s.d_head, s.n_head_kv, p))
-    v = g.reshape(g.same(g.op((dim_kv, p), None, h), None), (s.d_head, s.n_head_kv, p))
+    if s.fused_qkv:  # views at offsets 0, n_embd, 2·n_embd of one biased projection
+        qkv = g.same(g.op((dim_q + 2 * dim_kv, p), None, h), None)
+        q, k, v = g.view(qkv), g.view(qkv), g.view(qkv)
+    else:
+        q = g.reshape(g.same(g.op((dim_q, p), None, h), None), (s.d_head, s.n_head, p))
+        k = g.reshape(g.same(g.op((dim_kv, p), None, h), None), (s.d_head, s.n_head_kv, p))
+        v = g.reshape(g.same(g.op((dim_kv, p), None, h), None), (s.d_head, s.n_head_kv, p))
     if rope is not None:
         q, k = rope(q), rope(k)
     for t in (q, k, v):  # ggml_build_forward_order keeps Q, K, V together
@@ -122,14 +132,17 @@ def _ffn(g: Graph, h: Tensor, s: VitShape) -> Tensor:
 
 
 def _encoder(g: Graph, x: Tensor, s: VitShape, rope: Rope | None = None,  # noqa: PLR0917  # build_vit's inputs
-             masks: Sequence[Tensor | None] = (), pre_ln: bool = True) -> Tensor:
-    """build_vit's layers: pre-norm attention (masks: per layer) and FFN, each added to the residual in place."""
+             masks: Sequence[Tensor | None] = (), pre_ln: bool = True, taps: list[Tensor] | None = None) -> Tensor:
+    """build_vit's layers: pre-norm attention (masks: per layer) and FFN, each added to the residual in place;
+    taps collects the outputs of the deepstack layers."""
     if s.pre_ln and pre_ln:
         x = _norm(g, x, s.rms_norm)
     for il in range(s.n_layer):
         mask = masks[il] if il < len(masks) else None
         attn = g.same(_attention(g, _norm(g, x, s.rms_norm), s, rope, mask), x)
         x = g.same(attn, _ffn(g, _norm(g, attn, s.rms_norm), s))
+        if taps is not None and il in s.deepstack:
+            taps.append(x)
     return _norm(g, x, s.rms_norm) if s.post_ln else x
 
 
@@ -241,6 +254,69 @@ def qwen2vl(s: VitShape) -> Graph:
         idx = g.input((p // 4,), "i32")
         cur = g.op((s.out, p // 4), g.reshape(cur, (s.out, p // 4)), idx)
     g.expand(cur)
+    return g
+
+
+def _regroup(g: Graph, x: Tensor, s: VitShape, dtype: str = "f32") -> Tensor:
+    """qwen's second conv dimension: [side, side, n_embd] → 2×2 patches next to each other, [n_embd, n_patches]."""
+    x = g.op((s.n_embd * 2, s.side // 2, s.side, 1), g.permute(x), dtype=dtype)
+    return g.op((s.n_embd, s.n_patches, 1), g.permute(g.reshape(x, (s.n_embd * 2, s.side // 2, 2, s.side // 2))),
+                dtype=dtype)
+
+
+def qwen3vl(s: VitShape) -> Graph:
+    """clip_graph_qwen3vl: qwen2-vl's input with a patch bias and learned positions (resized to the image), fused
+    QKV, M-RoPE, and the deepstack mergers whose outputs are concatenated to the main merger's."""
+    g = Graph()
+    raw = g.input((s.image, s.image, 3, 1))
+    p, wide = s.n_patches, s.n_embd * 4
+    x = g.same(_regroup(g, g.same(_conv(g, raw, s), _conv(g, raw, s)), s), None)  # + patch bias
+    pos: Tensor | None = None  # the learned positions (a weight) unless resized
+    if s.pos_side != s.side:  # resize_position_embeddings: ggml_interpolate, then a copy back to [n_embd, n]
+        pos = g.op((s.side, s.side, s.n_embd, 1), None, dtype=s.pos_dtype)
+        pos = g.op((s.n_embd, p), g.permute(pos), dtype=s.pos_dtype)
+    grouped = g.op((s.n_embd * 2, s.side // 2, s.side, 1), pos, dtype=s.pos_dtype)
+    pos = g.op((s.n_embd, p, 1), g.permute(g.reshape(grouped, (s.n_embd * 2, s.side // 2, 2, s.side // 2))),
+               dtype=s.pos_dtype)
+    x = g.same(x, pos)
+    positions = g.input((4 * p,), "i32")
+    taps: list[Tensor] = []
+    x = _encoder(g, x, s, lambda t: g.op((s.d_head, s.n_head, p), t, positions), taps=taps)
+    deep: Tensor | None = None  # the deepstack features, concatenated along the width
+    for n, tap in enumerate(taps, start=1):
+        feat = _norm(g, g.reshape(tap, (wide, p // 4)))
+        feat = g.same(g.same(g.op((s.deepstack_hidden, p // 4), None, feat), None))  # fc1, GELU
+        feat = g.same(g.op((s.out, p // 4), None, feat), None)  # fc2
+        deep = feat if deep is None else g.op((s.out * n, p // 4), deep, feat)
+    cur = g.same(g.same(g.op((s.hidden, p // 4), None, g.reshape(x, (wide, p // 4))), None))  # mm.0, GELU
+    cur = g.same(g.op((s.out, p // 4), None, cur), None)  # mm.2
+    if deep is not None:
+        cur = g.op((s.out * (1 + len(taps)), p // 4), cur, deep)
+    g.expand(cur)
+    return g
+
+
+def llama4(s: VitShape) -> Graph:
+    """clip_graph_llama4: a linear patch embedding (im2col + mul_mat), a class token, learned positions and 2-D
+    RoPE, pixel shuffle by n_merge, mlp.1 → GELU → mlp.2 → GELU → the projection."""
+    g = Graph()
+    n_pos, m = s.n_patches + 1, s.n_merge
+    pos_h, pos_w = g.input((n_pos,), "i32"), g.input((n_pos,), "i32")
+    im2col = g.op((s.patch * s.patch * 3, s.side, s.side, 1), None, g.input((s.image, s.image, 3, 1)))
+    emb = g.op((s.n_embd, s.side, s.side, 1), None, im2col)
+    x = g.same(g.op((s.n_embd, n_pos), g.reshape(emb, (s.n_embd, s.n_patches)), None), None)  # class, positions
+
+    def rope(t: Tensor) -> Tensor:  # build_rope_2d(pos_w, pos_h): the second ggml_rope_ext in place
+        return g.same(g.same(t, pos_w), pos_h)
+
+    x = g.reshape(_encoder(g, g.reshape(x, (s.n_embd, n_pos)), s, rope), (s.n_embd, n_pos, 1))
+    cur = g.permute(g.reshape(g.view(x), (s.n_embd * m, s.side // m, s.side, 1)))
+    cur = g.op((s.n_embd * m * m, s.side // m, s.side // m, 1), cur)
+    tokens = s.n_patches // (m * m)
+    cur = g.op((s.n_embd * m * m, tokens), cur)
+    cur = g.same(g.op((s.hidden, tokens), None, cur))  # mlp.1, GELU
+    cur = g.same(g.op((s.hidden2, tokens), None, cur))  # mlp.2, GELU
+    g.expand(g.op((s.out, tokens), None, cur))
     return g
 
 

@@ -9,9 +9,9 @@ Read from llama.cpp b11312 `tools/mtmd/clip.cpp` (`clip_model_loader::load_hpara
   `patch_size`, `embedding_length`, `feed_forward_length`, `block_count`, `attention.head_count`,
   `attention.head_count_kv` (default: head_count), `attention.head_dim` (default: width / heads),
   `projector.scale_factor`, `feature_layer`;
-* warm-up image: `image_size` for the fixed-size projectors (gemma3, idefics3, llava "mlp"); dynamic-resolution
-  projectors warm up at a token count instead (`set_warmup_n_tokens`: pixtral/mistral3 16×16 merged patches, so
-  16 × patch × spatial_merge_size pixels a side; qwen2/2.5-vl 46×46; qwen3-vl is not counted yet);
+* warm-up image: `image_size` for the fixed-size projectors (gemma3, idefics3, llava "mlp", llama4);
+  dynamic-resolution projectors warm up at a token count instead (`set_warmup_n_tokens`: pixtral/mistral3 16×16
+  merged patches, so 16 × patch × spatial_merge_size pixels a side; qwen2/2.5/3-vl 46×46 merged patches);
 * flash attention: llama-server passes its `--flash-attn` setting to mtmd (`mparams.flash_attn_type`); clip.cpp
   builds the graph with it (auto: tries it, falls back when the backend lacks it);
 * the buffer: core/memory/clip_graph.py describes the graph, core/memory/ggml_alloc.py sizes it as ggml does.
@@ -21,25 +21,30 @@ A projector type without a graph here counts its weights only, with a note sayin
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from math import isqrt
 
 from ollama_sync.core.memory.clip_graph import (
     VitShape,
     compute_bytes,
+    llama4,
     llava_mlp,
     pixtral,
     qwen2vl,
+    qwen3vl,
     siglip_gemma3,
     siglip_idefics3,
 )
 from ollama_sync.core.memory.model_info import GgufHeader, MetaValue
 
 F32, F16, BF16 = 0, 1, 30  # ggml type ids
-QWEN = ("qwen2vl_merger", "qwen2.5vl_merger")
-COUNTED = ("gemma3", "idefics3", "mlp", "pixtral", *QWEN)  # projector types whose compute buffer is estimated
+QWEN = ("qwen2vl_merger", "qwen2.5vl_merger", "qwen3vl_merger")
+COUNTED = ("gemma3", "idefics3", "mlp", "pixtral", "llama4", *QWEN)  # projector types whose compute is estimated
 # hparams.set_warmup_n_tokens(n*n): the warm-up image's side in merged patches
-WARMUP_TOKENS_SIDE = {"pixtral": 16, "qwen2vl_merger": 46, "qwen2.5vl_merger": 46}
+WARMUP_TOKENS_SIDE = {"pixtral": 16, "qwen2vl_merger": 46, "qwen2.5vl_merger": 46, "qwen3vl_merger": 46}
+_DEEPSTACK = re.compile(r"v\.deepstack\.(\d+)\.fc1\.weight")
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,10 @@ class ProjectorInfo:
     merge_size: int = 0  # clip.vision.spatial_merge_size (0: absent)
     img_break: bool = False  # v.token_embd.img_break (pixtral)
     window_every: int = 0  # clip.vision.n_wa_pattern (qwen2.5-vl's window attention)
+    fused_qkv: bool = False  # v.blk.0.attn_qkv.weight (qwen3-vl)
+    positions: int = 0  # rows of v.position_embd.weight (learned positions)
+    position_type: int = F32  # its ggml type
+    deepstack: tuple[tuple[int, int], ...] = ()  # qwen3-vl: (layer, fc1 width) of each v.deepstack.N merger
     feature_layers: tuple[int, ...] = ()
     class_embd: bool = False
     pre_ln: bool = False
@@ -93,6 +102,7 @@ def projector_info(header: GgufHeader) -> ProjectorInfo:
     heads = _int(meta, "clip.vision.attention.head_count")
     width = _int(meta, "clip.vision.embedding_length")
     patch = next((t for t in header.tensors if t.name == "v.patch_embd.weight"), None)
+    pos = next((t for t in header.tensors if t.name == "v.position_embd.weight"), None)
     return ProjectorInfo(
         projector_type=ptype, weights=sum(t.nbytes for t in header.tensors),
         image_size=_int(meta, "clip.vision.image_size"), patch_size=_int(meta, "clip.vision.patch_size"),
@@ -102,7 +112,11 @@ def projector_info(header: GgufHeader) -> ProjectorInfo:
         head_dim=_int(meta, "clip.vision.attention.head_dim") or (width // heads if heads else 0),
         scale_factor=_int(meta, "clip.vision.projector.scale_factor"),
         merge_size=_int(meta, "clip.vision.spatial_merge_size"), img_break="v.token_embd.img_break" in names,
-        window_every=_int(meta, "clip.vision.n_wa_pattern"),
+        window_every=_int(meta, "clip.vision.n_wa_pattern"), fused_qkv="v.blk.0.attn_qkv.weight" in names,
+        positions=pos.shape[1] if pos is not None and len(pos.shape) > 1 else 0,
+        position_type=pos.ggml_type if pos is not None else F32,
+        deepstack=tuple(sorted((int(m[1]), t.shape[1]) for t in header.tensors
+                               if (m := _DEEPSTACK.fullmatch(t.name)) is not None and len(t.shape) > 1)),
         feature_layers=_ints(meta.get("clip.vision.feature_layer")),
         class_embd="v.class_embd" in names, pre_ln="v.pre_ln.weight" in names, post_ln="v.post_ln.weight" in names,
         gated_ffn="v.blk.0.ffn_gate.weight" in names, patch_type=patch.ggml_type if patch is not None else F16,
@@ -116,7 +130,8 @@ def projector_compute(info: ProjectorInfo, flash_attention: bool) -> ProjectorCo
     if isinstance(shape, str):
         return ProjectorCompute(0, note=f"projector compute not estimated: {shape}")
     builder = {"gemma3": siglip_gemma3, "idefics3": siglip_idefics3, "mlp": llava_mlp, "pixtral": pixtral,
-               "qwen2vl_merger": qwen2vl, "qwen2.5vl_merger": qwen2vl}[info.projector_type]
+               "llama4": llama4, "qwen2vl_merger": qwen2vl, "qwen2.5vl_merger": qwen2vl,
+               "qwen3vl_merger": qwen3vl}[info.projector_type]
     return ProjectorCompute(compute_bytes(builder(shape)), shape.image)
 
 
@@ -144,8 +159,10 @@ def vit_shape(info: ProjectorInfo, flash_attention: bool) -> VitShape | str:
             return _with(common, n_merge=info.scale_factor, out=fc[0][1])
         case "pixtral":
             return _pixtral(info, common)
-        case "qwen2vl_merger" | "qwen2.5vl_merger":
+        case "qwen2vl_merger" | "qwen2.5vl_merger" | "qwen3vl_merger":
             return _qwen(info, common)
+        case "llama4":
+            return _llama4(info, common)
         case _:
             return _llava(info, common)
 
@@ -168,9 +185,22 @@ def _qwen(info: ProjectorInfo, common: VitShape) -> VitShape | str:
     if first is None or second is None:
         return f"projector type {info.projector_type} without mm.0.weight and mm.2.weight"
     qwen25 = info.projector_type == "qwen2.5vl_merger"
-    return _with(common, image=WARMUP_TOKENS_SIDE[info.projector_type] * info.patch_size * (info.merge_size or 2),
-                 rms_norm=qwen25, window_every=info.window_every, hidden=first[0][1],
-                 out=second[0][1])
+    shape = _with(common, image=WARMUP_TOKENS_SIDE[info.projector_type] * info.patch_size * (info.merge_size or 2),
+                  rms_norm=qwen25, window_every=info.window_every, hidden=first[0][1], out=second[0][1])
+    if info.projector_type != "qwen3vl_merger":
+        return shape
+    side = isqrt(info.positions)
+    return replace(shape, fused_qkv=info.fused_qkv, pos_side=side, pos_dtype="f32" if info.position_type == F32
+                   else "f16", deepstack=tuple(layer for layer, _ in info.deepstack),
+                   deepstack_hidden=info.deepstack[0][1] if info.deepstack else 0)
+
+
+def _llama4(info: ProjectorInfo, common: VitShape) -> VitShape | str:
+    """llama4: the fixed image size, pixel shuffle by the scale factor, mlp.1 → mlp.2 → the projection."""
+    mlp1, mlp2, proj = info.mm("mm.model.mlp.1.weight"), info.mm("mm.model.mlp.2.weight"), info.mm("mm.model.fc.weight")
+    if mlp1 is None or mlp2 is None or proj is None or info.scale_factor < 1:
+        return "projector type llama4 without mm.model.mlp.1/2, mm.model.fc or its scale factor"
+    return _with(common, n_merge=info.scale_factor, hidden=mlp1[0][1], hidden2=mlp2[0][1], out=proj[0][1])
 
 
 def _llava(info: ProjectorInfo, common: VitShape) -> VitShape | str:
