@@ -31,7 +31,7 @@ def infos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ModelInfo]:
     """The oracle's tiny models of these architectures, written once and read back by our header reader."""
     folder = tmp_path_factory.mktemp("hybrid")
     return {m.arch: model_info(read_header(write_tiny(folder / f"{m.arch}.gguf", m))) for m in MODELS
-            if m.arch in ("granitehybrid", "lfm2", "nemotron_h", "falcon-h1", "mamba2", "llama")}
+            if m.arch in ("granitehybrid", "lfm2", "nemotron_h", "falcon-h1", "qwen35", "mamba2", "llama")}
 
 
 def _letters(info: ModelInfo) -> str:
@@ -45,6 +45,7 @@ def _letters(info: ModelInfo) -> str:
     ("lfm2", "RRARRA"),  # head_count_kv 0 = short convolution
     ("nemotron_h", "R-RAR-"),  # head_count_kv 0 and feed_forward_length 0 = mamba-2; ff > 0 = MLP only
     ("falcon-h1", "BBBB"),  # attention and mamba-2 in every layer
+    ("qwen35", "RRRARRRA"),  # no full_attention_interval in the file: every 4th layer attends
     ("mamba2", "RRRR"),
     ("llama", "AAAA"),
 ])
@@ -66,6 +67,8 @@ def test_state_widths_follow_n_embd_r_and_n_embd_s(infos: dict[str, ModelInfo]) 
     assert recurrent_state_widths(infos["granitehybrid"]) == (3 * 1152, 64 * 1024)
     # lfm2 (l_cache 3, n_embd 512): R = 2 × 512, no S state
     assert recurrent_state_widths(infos["lfm2"]) == (2 * 512, 0)
+    # qwen35's gated delta net (d_conv 4, 2 k heads and 8 v heads of 64): R = 3 × (2·2·64 + 8·64), S = 64 × 512
+    assert recurrent_state_widths(infos["qwen35"]) == (3 * 768, 64 * 512)
 
 
 def test_a_granitehybrid_keeps_kv_for_attention_layers_only_and_state_for_the_rest(infos: dict[str, ModelInfo]) -> None:

@@ -28,7 +28,8 @@ PINNED: Final = "0.3.36"  # pyproject's `oracle` extra
 # Measured on this grid (bench/bench_memory_oracle.py prints it): the largest relative error of the compute buffer
 # was 21 % (gpt-oss, flash attention, 8k cells: ggml-alloc kept the masks alive beside the logits); most points are
 # within a few percent. The hybrids, whose mamba-2 / short-convolution blocks outweigh the logits on most points:
-# lfm2 20 % (1000 cells × 3 sequences, flash attention), falcon-h1 14 %, granitehybrid 11 %, nemotron_h 7 %.
+# lfm2 20 % (1000 cells × 3 sequences, flash attention), falcon-h1 14 %, granitehybrid 11 %, qwen35 10 %,
+# nemotron_h 7 %.
 # The tolerance is that measurement with a small margin, not a target.
 COMPUTE_TOLERANCE: Final = 0.25
 GRID: Final = tuple({"n_ctx": ctx, "n_seq": seq, "type": kv, "flash": fa}

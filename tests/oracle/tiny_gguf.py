@@ -42,7 +42,8 @@ class Tiny:
     tied_output: bool = False  # no output.weight: the token embedding is reused
     extra: dict[str, int] = field(default_factory=dict)
     # hybrid models, one letter per layer: A attention, M mamba-2, C short convolution (lfm2), F feed-forward only
-    # (nemotron_h), H mamba-2 and attention side by side (falcon-h1). Empty: every layer is A (M for mamba2).
+    # (nemotron_h), H mamba-2 and attention side by side (falcon-h1), G gated delta net (qwen35).
+    # Empty: every layer is A (M for mamba2).
     kinds: str = ""
 
     def kind(self, i: int) -> str:
@@ -92,6 +93,10 @@ MODELS: tuple[Tiny, ...] = (
     Tiny("nemotron_h", kinds="MFMAMF", extra=_ssm("nemotron_h", 1024), **_HYBRID),
     # TII Falcon-H1: every layer runs mamba-2 and attention in parallel (both caches hold every layer)
     Tiny("falcon-h1", kinds="HHHH", extra=_ssm("falcon-h1", 1024), **{**_HYBRID, "blocks": 4}),
+    # Qwen3.5 (dense): gated delta net layers, full attention every full_attention_interval-th (default 4) layer;
+    # d_inner = v heads × state (8 × 64), group_count = k heads
+    Tiny("qwen35", kinds="GGGAGGGA", qk_norm=True, extra={**_ssm("qwen35"), "qwen35.ssm.group_count": 2},
+         **{**_HYBRID, "blocks": 8}),
 )
 
 
@@ -104,7 +109,8 @@ def write_tiny(path: Path, m: Tiny, seed: int = 0) -> Path:
     w.add_embedding_length(m.emb)
     w.add_feed_forward_length(m.ff_per_layer if m.arch == "nemotron_h" else m.ff)
     w.add_head_count(m.heads)
-    w.add_head_count_kv(m.heads_kv_per_layer if m.kinds else m.heads_kv)
+    # the hybrids whose recurrent layers have no KV heads write them per layer; qwen35 counts layers by interval
+    w.add_head_count_kv(m.heads_kv_per_layer if m.kinds and m.arch != "qwen35" else m.heads_kv)
     w.add_key_length(m.head_dim)
     w.add_value_length(m.head_dim)
     w.add_rope_dimension_count(m.head_dim)
@@ -112,6 +118,8 @@ def write_tiny(path: Path, m: Tiny, seed: int = 0) -> Path:
     if m.arch == "nemotron_h":
         w.add_layer_norm_eps(1e-6)  # required by models/nemotron-h.cpp (the MTP head's norm)
     w.add_rope_freq_base(10000.0)
+    if m.arch == "qwen35":
+        w.add_rope_dimension_sections([11, 11, 10, 0])  # required by models/qwen35.cpp (M-RoPE)
     if m.sliding_window:
         w.add_sliding_window(m.sliding_window)
     if m.experts:
@@ -147,6 +155,10 @@ def _layer(tensor: Callable[..., None], p: str, m: Tiny, kind: str) -> None:
         _mamba2(tensor, p, m)
     if kind in "AH":
         _attention(tensor, p, m)
+    if kind == "G":
+        _gated_delta_net(tensor, p, m)
+    if m.arch == "qwen35":  # models/qwen35.cpp: the post-attention norm is the FFN's input norm, in every layer
+        tensor(p + "post_attention_norm.weight", m.emb, dtype=F32)
     if kind == "C":  # models/lfm2.cpp: the short convolution (kernel l_cache over n_embd channels)
         tensor(p + "shortconv.conv.weight", m.extra["lfm2.shortconv.l_cache"], m.emb)
         tensor(p + "shortconv.in_proj.weight", m.emb, 3 * m.emb)
@@ -157,8 +169,9 @@ def _layer(tensor: Callable[..., None], p: str, m: Tiny, kind: str) -> None:
         tensor(p + "ffn_up.weight", m.emb, m.ff)
         tensor(p + "ffn_down.weight", m.ff, m.emb)
     elif m.arch not in ("mamba2", "nemotron_h"):
-        # falcon-h1's loader asks for the FFN norm without the ".weight" suffix (tn(LLM_TENSOR_FFN_NORM, i))
-        tensor(p + ("ffn_norm" if m.arch == "falcon-h1" else "ffn_norm.weight"), m.emb, dtype=F32)
+        if m.arch != "qwen35":
+            # falcon-h1's loader asks for the FFN norm without the ".weight" suffix (tn(LLM_TENSOR_FFN_NORM, i))
+            tensor(p + ("ffn_norm" if m.arch == "falcon-h1" else "ffn_norm.weight"), m.emb, dtype=F32)
         tensor(p + "ffn_gate.weight", m.emb, m.ff)
         tensor(p + "ffn_up.weight", m.emb, m.ff)
         tensor(p + "ffn_down.weight", m.ff, m.emb)
@@ -167,7 +180,7 @@ def _layer(tensor: Callable[..., None], p: str, m: Tiny, kind: str) -> None:
 def _attention(tensor: Callable[..., None], p: str, m: Tiny) -> None:
     """Q, K, V and output projections, with the optional biases, QK norms and post-norms."""
     q_dim, kv_dim = m.heads * m.head_dim, m.heads_kv * m.head_dim
-    tensor(p + "attn_q.weight", m.emb, q_dim)
+    tensor(p + "attn_q.weight", m.emb, q_dim * (2 if m.arch == "qwen35" else 1))  # qwen35: query and its gate
     tensor(p + "attn_k.weight", m.emb, kv_dim)
     tensor(p + "attn_v.weight", m.emb, kv_dim)
     tensor(p + "attn_output.weight", q_dim, m.emb)
@@ -196,6 +209,24 @@ def _mamba2(tensor: Callable[..., None], p: str, m: Tiny) -> None:
     tensor(p + "ssm_d", 1, heads, dtype=F32)
     tensor(p + "ssm_norm.weight", inner // groups, groups, dtype=F32)
     tensor(p + "ssm_out.weight", inner, m.emb)
+
+
+def _gated_delta_net(tensor: Callable[..., None], p: str, m: Tiny) -> None:
+    """qwen35's linear attention (models/qwen35.cpp): q, k (group_count heads) and v (time_step_rank heads) of
+    state_size each through a causal conv, a gate, beta/alpha projections, and the output."""
+    conv, state, v_heads, k_heads = (m.extra[f"{m.arch}.ssm.{k}"] for k in (
+        "conv_kernel", "state_size", "time_step_rank", "group_count"))
+    value_dim = state * v_heads
+    conv_dim = 2 * state * k_heads + value_dim
+    tensor(p + "attn_qkv.weight", m.emb, conv_dim)
+    tensor(p + "attn_gate.weight", m.emb, value_dim)
+    tensor(p + "ssm_conv1d.weight", conv, conv_dim, dtype=F32)
+    tensor(p + "ssm_dt.bias", v_heads, dtype=F32)
+    tensor(p + "ssm_a", v_heads, dtype=F32)
+    tensor(p + "ssm_beta.weight", m.emb, v_heads)
+    tensor(p + "ssm_alpha.weight", m.emb, v_heads)
+    tensor(p + "ssm_norm.weight", state, dtype=F32)
+    tensor(p + "ssm_out.weight", value_dim, m.emb)
 
 
 def _experts(tensor: Callable[..., None], p: str, m: Tiny) -> None:
