@@ -108,3 +108,13 @@ def test_qwen3next_attends_every_fourth_layer_unless_the_file_says_otherwise() -
     assert _letters(_qwen3next(recurrent_layer_flags=flags)) == "RARRARRR"  # attention.recurrent_layers wins
     # the gated delta net's state: conv over q, k (16 groups × 128) and v (4096), and a 128 × 4096 state
     assert recurrent_state_widths(_qwen3next()) == (3 * (4096 + 2 * 16 * 128), 128 * 4096)
+
+
+def test_rwkv_state_is_token_shifts_and_the_wkv_state() -> None:
+    # an RWKV-7 shaped header (n_embd 2560, wkv.head_size 64, token_shift_count absent: llama.cpp's default 2)
+    rwkv = _qwen3next(architecture="rwkv7", embedding_length=2560, ssm=(0, 0, 0, 0), wkv_head_size=64)
+    assert recurrent_state_widths(rwkv) == (2 * 2560, 2560 * 64)
+    assert _letters(rwkv) == "RRRRRRRR"
+    p = ServerParams(4096, 2, "f16", True)
+    assert kv_parts(rwkv, p) == ()
+    assert sum(recurrent_bytes(rwkv, p)) == 8 * (2 * 2560 + 2560 * 64) * 4 * 2

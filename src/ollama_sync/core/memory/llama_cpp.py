@@ -18,7 +18,8 @@ b10488; v0.30.0 pinned b9452):
 * recurrent layers (`src/llama-memory-recurrent.cpp`): per recurrent layer an f32 R (conv) and an S (SSM)
   state of `n_embd_r` and `n_embd_s` values per sequence, whatever the context (`src/llama-hparams.cpp`:
   mamba/mamba-2 and the hybrids on them `(d_conv − 1)·(d_inner + 2·n_group·d_state)` and `d_state·d_inner`;
-  lfm2's short convolution `(shortconv.l_cache − 1)·n_embd` and no S state).
+  lfm2's short convolution `(shortconv.l_cache − 1)·n_embd` and no S state; rwkv6/rwkv7
+  `token_shift_count·n_embd` and `n_embd·wkv.head_size`).
 * hybrid models (`llm_arch_is_hybrid`, `src/llama-memory-hybrid.cpp`): a KV cache for the attention layers
   (filter_attn) beside the recurrent state for the others (filter_recr), both created in
   `llama_model::create_memory` (`src/llama-model.cpp`). Which layers are which comes from each
@@ -225,12 +226,15 @@ def _expand(values: tuple[int, ...], n: int) -> tuple[int, ...]:
 def recurrent_state_widths(info: ModelInfo) -> tuple[int, int]:
     """(n_embd_r, n_embd_s): f32 values per sequence of a recurrent layer's R (conv) and S (SSM) state.
 
-    llama_hparams::n_embd_r / n_embd_s: lfm2's short convolution keeps the last `l_cache − 1` inputs,
+    llama_hparams::n_embd_r / n_embd_s: rwkv keeps `token_shift_count × n_embd` and `n_embd × wkv.head_size`;
+    lfm2's short convolution keeps the last `l_cache − 1` inputs,
     `(l_cache − 1) × n_embd`, and no S state; mamba, mamba-2 and the hybrids built on them (and qwen3next's gated
     delta net, whose GGUF states its sizes in the same ssm.* keys) keep `(d_conv − 1) × (d_inner + 2·n_group·d_state)`
     and `d_state × d_inner`.
     """
     conv, inner, state, groups = info.ssm
+    if info.wkv_head_size:  # rwkv6/rwkv7: the token shifts and the WKV state
+        return info.token_shift_count * info.embedding_length, info.embedding_length * info.wkv_head_size
     if info.shortconv_l_cache:
         r = info.embedding_length * (info.shortconv_l_cache - 1)
     else:

@@ -95,6 +95,8 @@ class ModelInfo:
     shortconv_l_cache: int = 0  # `{arch}.shortconv.l_cache` (lfm2's convolution state)
     recurrent_layer_flags: tuple[int, ...] = ()  # `{arch}.attention.recurrent_layers` (qwen3next, qwen35)
     full_attention_interval: int = 0  # `{arch}.full_attention_interval` (qwen3next, qwen35: default 4)
+    wkv_head_size: int = 0  # `{arch}.wkv.head_size` (rwkv6, rwkv7: their state)
+    token_shift_count: int = 2  # `{arch}.token_shift_count` (rwkv; llama_hparams' default 2)
 
     @property
     def head_count_max(self) -> int:
@@ -175,6 +177,8 @@ def model_info(header: GgufHeader) -> ModelInfo:
         shortconv_l_cache=_uint(meta, f"{arch}.shortconv.l_cache") or 0,
         recurrent_layer_flags=_ints(meta.get(f"{arch}.attention.recurrent_layers")),
         full_attention_interval=_uint(meta, f"{arch}.full_attention_interval") or 0,
+        wkv_head_size=_uint(meta, f"{arch}.wkv.head_size") or 0,
+        token_shift_count=_uint(meta, f"{arch}.token_shift_count") or 2,
     )
 
 
