@@ -36,6 +36,8 @@ PROJECTORS: Final = (
     TinyProjector("mlp", blocks=3),
     TinyProjector("mlp", image=336, emb=256, heads=8, ff=1024, hidden=512, out=384),
     TinyProjector("mlp", image=192, patch=16, emb=96, heads=2, ff=384, blocks=4),
+    TinyProjector("mlp", blocks=4, features=(1, 2, 4)),  # granite vision: feature layers stacked, the last = output
+    TinyProjector("mlp", image=196, blocks=5, features=(0, 3)),
     TinyProjector("pixtral"),  # pixtral-12b's layout: no patch merger, warm-up 16×16 patches
     TinyProjector("pixtral", patch=16, emb=192, heads=6, ff=512, blocks=3, out=384),
     TinyProjector("pixtral", merge=2),  # mistral-small 3.1's layout: the patch merger, warm-up 32×32 patches

@@ -44,12 +44,14 @@ class TinyProjector:
     window: int = 0  # qwen2.5-vl: clip.vision.n_wa_pattern (every n-th layer attends fully)
     deepstack: tuple[int, ...] = ()  # qwen3-vl: layers with a deepstack merger
     pos_side: int = 16  # qwen3-vl: the learned position grid's side (resized to the warm-up image)
+    features: tuple[int, ...] = ()  # llava (granite vision): clip.vision.feature_layer
 
     @property
     def name(self) -> str:
         """A label for test ids and the bench table."""
         merge = f"-m{self.merge or self.scale}" if self.merge or self.scale else ""
         window = f"-wa{self.window}" if self.window else f"-ds{len(self.deepstack)}" if self.deepstack else ""
+        window += f"-f{'.'.join(map(str, self.features))}" if self.features else ""
         if self.ptype == "qwen3vl_merger":
             window += f"-pos{self.pos_side}"
         size = f"-{self.image}px" if self.ptype in ("gemma3", "idefics3", "mlp", "llama4") else ""  # else: tokens
@@ -86,6 +88,8 @@ def write_projector(path: Path, p: TinyProjector, seed: int = 0) -> Path:
         w.add_uint32("clip.vision.spatial_merge_size", p.merge)
     if p.window:
         w.add_uint32("clip.vision.n_wa_pattern", p.window)
+    if p.features:
+        w.add_array("clip.vision.feature_layer", list(p.features))
 
     def tensor(name: str, *shape: int, dtype: type[np.floating[Any]] = F16) -> None:
         # gguf-py takes numpy order (slowest dimension first); llama.cpp's shapes are fastest first
@@ -247,7 +251,7 @@ def _projection(tensor: Any, p: TinyProjector) -> None:
     elif p.ptype == "idefics3":
         tensor("mm.model.fc.weight", p.emb * p.scale * p.scale, p.out)
     else:
-        tensor("mm.0.weight", p.emb, p.hidden)
+        tensor("mm.0.weight", p.emb * max(len(p.features), 1), p.hidden)
         tensor("mm.0.bias", p.hidden, dtype=F32)
         tensor("mm.2.weight", p.hidden, p.out)
         tensor("mm.2.bias", p.out, dtype=F32)

@@ -52,6 +52,7 @@ class VitShape:
     deepstack: tuple[int, ...] = ()  # qwen3-vl: layers whose output also feeds a deepstack merger
     deepstack_hidden: int = 0  # qwen3-vl: the deepstack mergers' fc1 width
     hidden2: int = 0  # llama4: mlp.2's width
+    feature_layers: tuple[int, ...] = ()  # llava (granite vision): layer inputs stacked for the projector
 
     @property
     def side(self) -> int:
@@ -134,10 +135,12 @@ def _ffn(g: Graph, h: Tensor, s: VitShape) -> Tensor:
 def _encoder(g: Graph, x: Tensor, s: VitShape, rope: Rope | None = None,  # noqa: PLR0917  # build_vit's inputs
              masks: Sequence[Tensor | None] = (), pre_ln: bool = True, taps: list[Tensor] | None = None) -> Tensor:
     """build_vit's layers: pre-norm attention (masks: per layer) and FFN, each added to the residual in place;
-    taps collects the outputs of the deepstack layers."""
+    taps collects the inputs of llava's feature layers and the outputs of qwen3-vl's deepstack layers."""
     if s.pre_ln and pre_ln:
         x = _norm(g, x, s.rms_norm)
     for il in range(s.n_layer):
+        if taps is not None and il in s.feature_layers:
+            taps.append(x)
         mask = masks[il] if il < len(masks) else None
         attn = g.same(_attention(g, _norm(g, x, s.rms_norm), s, rope, mask), x)
         x = g.same(attn, _ffn(g, _norm(g, attn, s.rms_norm), s))
@@ -179,7 +182,8 @@ def siglip_idefics3(s: VitShape) -> Graph:
 
 
 def llava_mlp(s: VitShape) -> Graph:
-    """clip_graph_llava with the "mlp" projector: class token, learned positions, the encoder, mm.0 → GELU → mm.2."""
+    """clip_graph_llava with the "mlp" projector: class token, learned positions, the encoder (its feature layers'
+    inputs kept to the end and concatenated, granite vision), mm.0 → GELU → mm.2."""
     g = Graph()
     n_pos = s.n_patches + s.class_embd
     inp = _patches(g, s)
@@ -187,9 +191,16 @@ def llava_mlp(s: VitShape) -> Graph:
         inp = g.op((s.n_embd, n_pos, 1), inp, None)  # ggml_concat
     positions = g.input((n_pos,), "i32")
     x = g.same(inp, g.op((s.n_embd, n_pos), None, positions))  # + get_rows(position_embd)
-    x = _encoder(g, x, s)
+    taps: list[Tensor] = []
+    x = _encoder(g, x, s, taps=taps)
+    if s.feature_layers:  # the embedding stack: layer inputs, and the encoder's output when it is a feature layer
+        stack = [*taps, x] if s.n_layer in s.feature_layers else taps
+        x = stack[0]
+        for n, t in enumerate(stack[1:], start=2):
+            x = g.op((s.n_embd * n, n_pos), x, t)
+    width = s.n_embd * max(len(taps) + (s.n_layer in s.feature_layers), 1)
     patches = g.input((s.n_patches,), "i32")
-    rows = g.op((s.n_embd, s.n_patches), g.reshape(x, (s.n_embd, n_pos)), patches)
+    rows = g.op((width, s.n_patches), g.reshape(x, (width, n_pos)), patches)
     cur = g.same(g.same(g.op((s.hidden, s.n_patches), None, rows), None))  # mm.0 + bias, GELU
     if s.second_linear:
         cur = g.same(g.op((s.out, s.n_patches), None, cur), None)

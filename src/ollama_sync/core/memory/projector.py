@@ -204,13 +204,14 @@ def _llama4(info: ProjectorInfo, common: VitShape) -> VitShape | str:
 
 
 def _llava(info: ProjectorInfo, common: VitShape) -> VitShape | str:
-    """llava "mlp": the graph runs up to the second-to-last layer (or the deepest feature layer), then mm.0 / mm.2."""
+    """llava "mlp": the graph runs up to the second-to-last layer (or the deepest feature layer, whose inputs are
+    stacked: granite vision), then mm.0 / mm.2."""
     first, second = info.mm("mm.0.weight"), info.mm("mm.2.weight")
-    if first is None or info.mm("mm.3.weight") is not None or len(info.feature_layers) > 1:
-        return "projector type mlp in a layout other than llava's (mm.0 + mm.2, one feature layer)"
+    if first is None or info.mm("mm.3.weight") is not None:
+        return "projector type mlp in a layout other than llava's (mm.0, mm.2)"
     layers = max(info.feature_layers) if info.feature_layers else info.n_layer - 1
-    return _with(common, n_layer=layers, hidden=first[0][1], out=second[0][1] if second else first[0][1],
-                 second_linear=second is not None)
+    return replace(common, n_layer=layers, hidden=first[0][1], out=second[0][1] if second else first[0][1],
+                   second_linear=second is not None, feature_layers=info.feature_layers)
 
 
 def _with(shape: VitShape, **changes: int | bool) -> VitShape:
