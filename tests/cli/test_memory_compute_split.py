@@ -46,3 +46,21 @@ def test_text_names_each_devices_compute_and_the_hosts(tmp_path: Path, models: P
     line = next(line for line in out.splitlines() if "per device:" in line)
     assert f"(compute {human(device['compute'])})" in line
     assert f"CPU compute buffer {human(row['host_compute']['bytes'])} in system memory" in line
+
+
+def test_graph_and_total_are_the_buffers_as_placed(tmp_path: Path, models: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """The GRAPH column sums every backend's compute buffer (each device's and the CPU's), and TOTAL is what the
+    placement needs in GPU and system memory together: the table agrees with the per-device notes."""
+    cfg = _config(tmp_path, models)
+    for gpu in ("4G", "24G"):  # spilled, and every layer on the GPU
+        run(["--config", cfg, "--json", "memory", "llama3.1", "--gpu-memory", gpu, "--ram", "64G"])
+        (row,) = json.loads(capsys.readouterr().out)["models"]
+        (device,) = row["devices"]
+        assert row["graph"] == device["compute"] + row["host_compute"]["bytes"]
+        assert row["graph"] != row["server"]["compute_buffer"]  # not the one-backend figure
+        parts = row["weights"] + row["kv_cache"] + row["graph"] + row["overhead"] + row["projector"]
+        assert row["total"] == parts + row["projector_compute"]
+        run(["--config", cfg, "memory", "llama3.1", "--gpu-memory", gpu, "--ram", "64G"])
+        line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("llama3.1"))
+        assert f" {human(row['graph'])} " in line and f" {human(row['total'])} " in line

@@ -154,13 +154,13 @@ def with_live(row: ModelRow, entry: dict[str, Any], model: InstalledModel, reque
     """The row with /api/ps's figures beside an estimate at the context the server really loaded it with."""
     if row.estimate is None or row.fit is None or row.effective is None:
         return row
-    est, placed = row.estimate, row.fit
+    placed = row.fit
     context = entry.get("context_length")
     if isinstance(context, int) and context > 0 and context != row.effective.context:
         again, _ = assess(model, replace(requested, request_context=context), version, host, read_info=reader)
-        if again.estimate is not None and again.fit is not None:
-            est, placed = again.estimate, again.fit
-    check = live_check(row.name, entry, est.total, placed.gpu_bytes)
+        if again.fit is not None:
+            placed = again.fit
+    check = live_check(row.name, entry, placed.total, placed.gpu_bytes)
     return replace(row, live=check) if check is not None else row
 
 
@@ -270,7 +270,7 @@ def _projector(path: Path | None) -> ProjectorInfo | None:
 
 def _row_findings(row: ModelRow, eff: Effective, est: Estimate, placed: Fit) -> list[Finding]:
     found = []
-    size = f"{est.total / 2**30:.1f} GiB at context {eff.context} × {eff.parallel} parallel"
+    size = f"{placed.total / 2**30:.1f} GiB at context {eff.context} × {eff.parallel} parallel"
     if placed.verdict is Verdict.NO:
         found.append(Finding("memory-does-not-fit", Severity.ERROR, f"{row.name} needs {size}: it does not fit "
                              "this machine's memory", "lower context_length or num_parallel, or use a "
@@ -306,7 +306,8 @@ def _sweep(info: ModelInfo, requested: Requested, version: Version | None, host:
         eff = effective(info, replace(requested, request_context=context), version, host.gpu_budget, num_ctx)
         est = estimate(info, eff, era, host.device, gpu_overhead=requested.gpu_overhead, version=version,
                        projector=projector[0], projector_compute=projector[1])
-        points.append(SweepPoint(context, est.total, fit(est, host)))
+        placed = fit(est, host)
+        points.append(SweepPoint(context, placed.total, placed))
     return tuple(points)
 
 

@@ -112,7 +112,7 @@ def _table(rows: tuple[ModelRow, ...]) -> None:
             continue
         e, eff = r.estimate, r.effective
         lines.append((r.name, f"{eff.context}×{eff.parallel}", eff.kv_type, "on" if eff.flash_attention else "off",
-                      human(e.weights), human(e.kv), human(e.graph), human(e.overhead), human(e.total),
+                      human(e.weights), human(e.kv), human(r.fit.graph(e)), human(e.overhead), human(r.fit.total),
                       r.fit.describe()))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     for n, line in enumerate(lines):
@@ -135,8 +135,11 @@ def _notes(r: ModelRow) -> list[str]:
                           for p in e.server.kv_parts)
         if e.server.recurrent:  # mamba/rwkv layers and the recurrent layers of hybrid models
             parts += f"{', ' if parts else ''}recurrent state {human(e.server.recurrent)}"
-        notes.append(f"llama-server: KV {human(e.server.kv)} ({parts}), compute buffer ≈{human(e.server.compute)}"
-                     f" (graph), output buffer {human(e.server.output)} (overhead)")
+        compute = f"compute buffer ≈{human(e.server.compute)} (graph)"
+        if r.fit.compute is not None:  # split: the GRAPH column sums each device's buffer and the CPU's
+            compute = f"compute buffer ≈{human(e.server.compute)} on one backend (graph: per device, as placed below)"
+        notes.append(f"llama-server: KV {human(e.server.kv)} ({parts}), {compute}, "
+                     f"output buffer {human(e.server.output)} (overhead)")
         if e.preflight is not None:
             notes.append(f"Ollama's pre-flight (file size + f16 KV, decides evictions): {human(e.preflight)}")
     if e.projector:
@@ -218,8 +221,8 @@ def _row_json(r: ModelRow) -> dict[str, object]:
     doc.update({
         "architecture": r.info.architecture, "era": e.era.value, "device": e.device.value,
         "context": eff.context, "parallel": eff.parallel, "kv_cache_type": eff.kv_type,
-        "flash_attention": eff.flash_attention, "weights": e.weights, "kv_cache": e.kv, "graph": e.graph,
-        "overhead": e.overhead, "total": e.total, "kv_allocated": e.kv_allocated,
+        "flash_attention": eff.flash_attention, "weights": e.weights, "kv_cache": e.kv, "graph": r.fit.graph(e),
+        "overhead": e.overhead, "total": r.fit.total, "kv_allocated": e.kv_allocated,
         "fits": r.fit.fits, "verdict": r.fit.verdict.name.lower(), "gpu_layers": r.fit.gpu_layers,
         "layers": r.fit.layers, "notes": list(eff.notes), "context_source": eff.context_source,
         "preflight": e.preflight, "projector": e.projector, "projector_compute": e.projector_compute,

@@ -71,6 +71,16 @@ class Fit:
     devices: tuple[DevicePlacement, ...] = ()  # per GPU: layers and bytes (several GPUs, or llama-server)
     host_compute: int = 0  # llama-server with GPUs: the CPU's own compute buffer (in cpu_bytes)
     host_name: str = ""  # how llama.cpp names that buffer: CUDA_Host, CPU, …
+    compute: int | None = None  # llama-server with GPUs: every compute buffer as placed (devices + host)
+
+    @property
+    def total(self) -> int:
+        """What this placement needs, GPUs and system memory together (with a split: each backend's compute)."""
+        return self.gpu_bytes + self.cpu_bytes
+
+    def graph(self, est: Estimate) -> int:
+        """The compute buffers as placed; the estimate's one-backend figure when nothing is split."""
+        return est.graph if self.compute is None else self.compute
 
     @property
     def spilled(self) -> int:
@@ -162,7 +172,8 @@ def _fit_server(est: Estimate, host: HostMemory) -> Fit:
     host_part = host_compute(parts, tuple(p.layers for p in placed))
     cpu_bytes = est.total - est.graph - (gpu_bytes - sum(p.compute for p in placed)) + host_part
     result = _verdict(est, host, gpu_layers, gpu_bytes, placed, cpu_bytes=cpu_bytes)
-    return replace(result, host_compute=host_part, host_name=host_buffer_name(tuple(name for name, _ in budgets)))
+    return replace(result, host_compute=host_part, host_name=host_buffer_name(tuple(name for name, _ in budgets)),
+                   compute=sum(p.compute for p in placed) + host_part)
 
 
 def _fit_legacy_gpus(est: Estimate, host: HostMemory) -> Fit:
