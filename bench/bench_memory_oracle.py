@@ -6,8 +6,8 @@
    (with recurrent state), output buffer, compute buffer, model weights, and the total (weights + KV + output +
    compute).
    Below them, per projector type (tests/oracle/test_projector_oracle.py's grid of tiny gemma3, idefics3, llava
-   "mlp", pixtral/mistral3, qwen2-vl/2.5-vl/3-vl and llama4 projectors × flash attention), the largest relative
-   error of the projector's compute buffer against what mtmd/clip.cpp logs at warm-up.
+   "mlp", pixtral/mistral3, qwen2-vl/2.5-vl/3-vl, llama4 and minicpm-v projectors × flash attention), the largest
+   relative error of the projector's compute buffer against what mtmd/clip.cpp logs at warm-up.
 2. The time of `ollama-sync memory` for 20 installed models (warm header cache) against `python -c pass`.
 """
 

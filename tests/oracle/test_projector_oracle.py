@@ -1,11 +1,11 @@
 """A vision projector's compute buffer checked against the real mtmd/clip.cpp (llama-cpp-python 0.3.36 = llama.cpp
 b11312, built with LLAVA_BUILD=ON so libmtmd ships): tiny random-weight projectors of each type the estimate counts
-(gemma3, idefics3, llava "mlp", pixtral/mistral3, qwen2-vl/qwen2.5-vl/qwen3-vl, llama4) over a grid of warm-up image
-sizes, patch sizes, encoder widths, head counts and merge factors, each opened with flash attention on and off as
-llama-server opens it (mtmd_init_from_file, warm-up on, CPU backend). clip.cpp logs the compute buffer it reserved (MiB,
-two decimals); core/memory/projector.py must give the same figure: measured on this grid, the largest relative error is
-0 (every point equal to the printed two decimals), so there is no tolerance beyond that printing: our figure, printed as
-clip.cpp prints it, must be the same text.
+(gemma3, idefics3, llava "mlp", pixtral/mistral3, qwen2-vl/qwen2.5-vl/qwen3-vl, llama4, minicpm-v) over a grid of
+warm-up image sizes, patch sizes, encoder widths, head counts and merge factors, each opened with flash attention on and
+off as llama-server opens it (mtmd_init_from_file, warm-up on, CPU backend). clip.cpp logs the compute buffer it
+reserved (MiB, two decimals); core/memory/projector.py must give the same figure: measured on this grid, the largest
+relative error is 0 (every point equal to the printed two decimals), so there is no tolerance beyond that printing: our
+figure, printed as clip.cpp prints it, must be the same text.
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ PROJECTORS: Final = (
     TinyProjector("qwen3vl_merger", patch=4, emb=64, heads=2, ff=128, blocks=3, hidden=256, deepstack=(0, 1)),
     TinyProjector("qwen3vl_merger", patch=4, emb=64, heads=2, ff=128, blocks=2, hidden=256, pos_side=92),  # no resize
     TinyProjector("llama4", scale=2, blocks=2, ff=256),
+    TinyProjector("resampler", blocks=2),  # minicpm-v 2.x: 96 queries
+    TinyProjector("resampler", image=280, emb=192, heads=6, blocks=3, out=384, queries=64),
     TinyProjector("llama4", image=336, emb=192, heads=6, ff=512, blocks=3, scale=2, hidden=384, out=384),
 )
 

@@ -6,9 +6,9 @@ projector's own tensors — gemma3 (`mm.input_projection`, `mm.soft_emb_norm`), 
 (`mm.0`, `mm.2`, with a class token and a pre-norm), pixtral (RMS norms, a gated SiLU FFN without biases or learned
 positions, `mm.1`, `mm.2`, the [IMG_BREAK] embedding; with `merge` > 1 mistral3's patch merger), qwen2-vl / qwen2.5-vl
 (two patch kernels, the 2×2 merger; 2.5 with window attention), qwen3-vl (fused QKV, learned positions resized to the
-image, deepstack mergers) and llama4 (a linear patch embedding, pixel shuffle, a three-layer projector). A matching text
-model (tests/oracle/tiny_gguf.py, its width the projector's output) is written beside it, since mtmd checks the two
-agree.
+image, deepstack mergers) llama4 (a linear patch embedding, pixel shuffle, a three-layer projector) and minicpm-v's
+resampler (learned queries, one cross-attention). A matching text model (tests/oracle/tiny_gguf.py, its width the
+projector's output) is written beside it, since mtmd checks the two agree.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ class TinyProjector:
     deepstack: tuple[int, ...] = ()  # qwen3-vl: layers with a deepstack merger
     pos_side: int = 16  # qwen3-vl: the learned position grid's side (resized to the warm-up image)
     features: tuple[int, ...] = ()  # llava (granite vision): clip.vision.feature_layer
+    queries: int = 0  # minicpm-v: clip.minicpmv_query_num (0: not written, the version's default)
 
     @property
     def name(self) -> str:
@@ -54,7 +55,8 @@ class TinyProjector:
         window += f"-f{'.'.join(map(str, self.features))}" if self.features else ""
         if self.ptype == "qwen3vl_merger":
             window += f"-pos{self.pos_side}"
-        size = f"-{self.image}px" if self.ptype in ("gemma3", "idefics3", "mlp", "llama4") else ""  # else: tokens
+        fixed = ("gemma3", "idefics3", "mlp", "llama4", "resampler")
+        size = f"-{self.image}px" if self.ptype in fixed else ""  # the others warm up at a token count
         return f"{self.ptype}{size}-p{self.patch}-w{self.emb}-h{self.heads}-l{self.blocks}{merge}{window}"
 
     @property
@@ -90,6 +92,10 @@ def write_projector(path: Path, p: TinyProjector, seed: int = 0) -> Path:
         w.add_uint32("clip.vision.n_wa_pattern", p.window)
     if p.features:
         w.add_array("clip.vision.feature_layer", list(p.features))
+    if p.ptype == "resampler":
+        w.add_int32("clip.minicpmv_version", 2)
+        if p.queries:
+            w.add_uint32("clip.minicpmv_query_num", p.queries)
 
     def tensor(name: str, *shape: int, dtype: type[np.floating[Any]] = F16) -> None:
         # gguf-py takes numpy order (slowest dimension first); llama.cpp's shapes are fastest first
@@ -158,6 +164,20 @@ def _qwen(tensor: Any, p: TinyProjector) -> None:
     tensor("mm.0.bias", p.hidden, dtype=F32)
     tensor("mm.2.weight", p.hidden, p.out)
     tensor("mm.2.bias", p.out, dtype=F32)
+
+
+def _resampler(tensor: Any, p: TinyProjector) -> None:
+    """MiniCPM-V's resampler: learned queries, a KV projection, one cross-attention with norms, a square projection
+    (`out` wide, a multiple of its 128-wide heads)."""
+    tensor("resampler.pos_embed_k", p.out, 16, dtype=F32)
+    tensor("resampler.query", p.out, p.queries or 96, dtype=F32)
+    tensor("resampler.kv.weight", p.emb, p.out)
+    tensor("resampler.proj.weight", p.out, p.out)
+    for name in ("q", "k", "v", "out"):
+        tensor(f"resampler.attn.{name}.weight", p.out, p.out)
+        tensor(f"resampler.attn.{name}.bias", p.out, dtype=F32)
+    for name in ("q", "kv", "post"):
+        _norm(tensor, f"resampler.ln_{name}", p.out)
 
 
 def _qwen3(tensor: Any, p: TinyProjector) -> None:
@@ -245,7 +265,9 @@ def _layer(tensor: Any, prefix: str, p: TinyProjector) -> None:
 
 def _projection(tensor: Any, p: TinyProjector) -> None:
     """The projector's own tensors, ending at the text model's width."""
-    if p.ptype == "gemma3":
+    if p.ptype == "resampler":
+        _resampler(tensor, p)
+    elif p.ptype == "gemma3":
         tensor("mm.input_projection.weight", p.out, p.emb)
         tensor("mm.soft_emb_norm.weight", p.emb, dtype=F32)
     elif p.ptype == "idefics3":

@@ -3,10 +3,11 @@
 llama-server loads a vision model's projector through mtmd (`--mmproj`); clip.cpp reserves its compute buffer for one
 warm-up image (`clip_model_loader::warmup`: `ggml_backend_sched_reserve` on the graph of that image). The graphs below
 follow llama.cpp b11312 `tools/mtmd/clip.cpp` (`build_inp`, `build_vit`, `build_attn`, `build_ffn`,
-`build_patch_merge_permute`, `build_rope_2d`) and `tools/mtmd/models/{siglip,llava,pixtral,qwen2vl,qwen3vl,llama4}.cpp`
-tensor by tensor — the ones that live in the compute buffer (weights are None) and the order ggml puts them in — so the
-allocator gives llama.cpp's figure. With flash attention, K and V are cast to f16 for `ggml_flash_attn_ext`; without it
-the f32 scores `n_pos × n_pos × n_head` are the largest tensor.
+`build_patch_merge_permute`, `build_rope_2d`) and
+`tools/mtmd/models/{siglip,llava,pixtral,qwen2vl,qwen3vl,llama4,minicpmv}.cpp` tensor by tensor — the ones that live in
+the compute buffer (weights are None) and the order ggml puts them in — so the allocator gives llama.cpp's figure. With
+flash attention, K and V are cast to f16 for `ggml_flash_attn_ext`; without it the f32 scores `n_pos × n_pos × n_head`
+are the largest tensor.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class VitShape:
     deepstack_hidden: int = 0  # qwen3-vl: the deepstack mergers' fc1 width
     hidden2: int = 0  # llama4: mlp.2's width
     feature_layers: tuple[int, ...] = ()  # llava (granite vision): layer inputs stacked for the projector
+    queries: int = 0  # minicpm-v: the resampler's learned queries (clip.minicpmv_query_num)
 
     @property
     def side(self) -> int:
@@ -328,6 +330,44 @@ def llama4(s: VitShape) -> Graph:
     cur = g.same(g.op((s.hidden, tokens), None, cur))  # mlp.1, GELU
     cur = g.same(g.op((s.hidden2, tokens), None, cur))  # mlp.2, GELU
     g.expand(g.op((s.out, tokens), None, cur))
+    return g
+
+
+def minicpmv(s: VitShape) -> Graph:
+    """clip_graph_minicpmv ("resampler"): SigLIP with learned positions (get_rows), then one cross-attention of the
+    learned queries over the patches (K gets a 2-D sin/cos position embedding, 128-wide heads), norm, projection."""
+    g = Graph()
+    dim, p, nq = s.out, s.n_patches, s.queries
+    omega = g.input((dim // 4,))
+    pos_h, pos_w = g.input((1, p)), g.input((1, p))
+    positions = g.input((p,), "i32")
+    x = g.same(_patches(g, s), g.op((s.n_embd, p), None, positions))  # + get_rows(position_embd)
+    x = _encoder(g, g.reshape(x, (s.n_embd, p)), s)
+    x = g.reshape(x, (s.n_embd, p, 1))
+    v = g.op((dim, p), None, x)  # resampler.kv
+    q = g.same(g.same(g.op((dim, nq), None), None), None)  # ln_q over the query weight: ggml_norm, mul, add
+    v = _norm(g, v)
+    rows = g.op((dim // 4, p), omega)  # ggml_repeat_4d
+    theta_x, theta_y = g.same(rows, pos_w), g.same(rows, pos_h)
+    pos_x = g.op((dim // 2, p), g.op((dim // 4, p), theta_x), g.op((dim // 4, p), theta_x))  # sin, cos, concat
+    pos_y = g.op((dim // 2, p), g.op((dim // 4, p), theta_y), g.op((dim // 4, p), theta_y))
+    k = g.same(v, g.op((dim, p), pos_x, pos_y))
+    heads, d = dim // 128, 128
+    big_q = g.reshape(g.same(g.op((dim, nq), None, q), None), (d, heads, nq))
+    big_k = g.reshape(g.same(g.op((dim, p), None, k), None), (d, heads, p))
+    big_v = g.reshape(g.same(g.op((dim, p), None, v), None), (d, heads, p))
+    for t in (big_q, big_k, big_v):
+        g.expand(t)
+    if s.flash:
+        k16 = g.op((d, p, heads), g.permute(big_k), dtype="f16")
+        v16 = g.op((d, p, heads), g.permute(big_v), dtype="f16")
+        out = g.reshape(g.op((d, heads, nq), g.permute(big_q), k16, v16), (dim, nq))
+    else:
+        vt = g.op((p, d, heads), g.permute(big_v))
+        kq = g.same(g.op((p, nq, heads), g.permute(big_k), g.permute(big_q)), None)
+        out = g.op((dim, nq), g.permute(g.op((d, nq, heads), vt, kq)))
+    cur = _norm(g, g.same(g.op((dim, nq), None, out), None))  # out + bias, ln_post
+    g.expand(g.op((s.hidden, nq), None, cur))  # resampler.proj
     return g
 
 

@@ -9,7 +9,7 @@ Read from llama.cpp b11312 `tools/mtmd/clip.cpp` (`clip_model_loader::load_hpara
   `patch_size`, `embedding_length`, `feed_forward_length`, `block_count`, `attention.head_count`,
   `attention.head_count_kv` (default: head_count), `attention.head_dim` (default: width / heads),
   `projector.scale_factor`, `feature_layer`;
-* warm-up image: `image_size` for the fixed-size projectors (gemma3, idefics3, llava "mlp", llama4);
+* warm-up image: `image_size` for the fixed-size projectors (gemma3, idefics3, llava "mlp", llama4, minicpm-v);
   dynamic-resolution projectors warm up at a token count instead (`set_warmup_n_tokens`: pixtral/mistral3 16×16
   merged patches, so 16 × patch × spatial_merge_size pixels a side; qwen2/2.5/3-vl 46×46 merged patches);
 * flash attention: llama-server passes its `--flash-attn` setting to mtmd (`mparams.flash_attn_type`); clip.cpp
@@ -31,6 +31,7 @@ from ollama_sync.core.memory.clip_graph import (
     compute_bytes,
     llama4,
     llava_mlp,
+    minicpmv,
     pixtral,
     qwen2vl,
     qwen3vl,
@@ -41,7 +42,7 @@ from ollama_sync.core.memory.model_info import GgufHeader, MetaValue
 
 F32, F16, BF16 = 0, 1, 30  # ggml type ids
 QWEN = ("qwen2vl_merger", "qwen2.5vl_merger", "qwen3vl_merger")
-COUNTED = ("gemma3", "idefics3", "mlp", "pixtral", "llama4", *QWEN)  # projector types whose compute is estimated
+COUNTED = ("gemma3", "idefics3", "mlp", "pixtral", "llama4", "resampler", *QWEN)  # compute estimated for these
 # hparams.set_warmup_n_tokens(n*n): the warm-up image's side in merged patches
 WARMUP_TOKENS_SIDE = {"pixtral": 16, "qwen2vl_merger": 46, "qwen2.5vl_merger": 46, "qwen3vl_merger": 46}
 _DEEPSTACK = re.compile(r"v\.deepstack\.(\d+)\.fc1\.weight")
@@ -69,13 +70,15 @@ class ProjectorInfo:
     positions: int = 0  # rows of v.position_embd.weight (learned positions)
     position_type: int = F32  # its ggml type
     deepstack: tuple[tuple[int, int], ...] = ()  # qwen3-vl: (layer, fc1 width) of each v.deepstack.N merger
+    minicpmv_version: int = 0  # clip.minicpmv_version
+    query_num: int = 0  # clip.minicpmv_query_num (0: absent)
     feature_layers: tuple[int, ...] = ()
     class_embd: bool = False
     pre_ln: bool = False
     post_ln: bool = False
     gated_ffn: bool = False
     patch_type: int = F16
-    tensors: tuple[tuple[str, tuple[int, ...], int], ...] = ()  # mm.* tensors: (name, shape, ggml type)
+    tensors: tuple[tuple[str, tuple[int, ...], int], ...] = ()  # mm.*, resampler.*: (name, shape, ggml type)
 
     def mm(self, name: str) -> tuple[tuple[int, ...], int] | None:
         """(shape, ggml type) of a projector tensor (mm.0.weight, mm.input_projection.weight…), None if absent."""
@@ -113,6 +116,7 @@ def projector_info(header: GgufHeader) -> ProjectorInfo:
         scale_factor=_int(meta, "clip.vision.projector.scale_factor"),
         merge_size=_int(meta, "clip.vision.spatial_merge_size"), img_break="v.token_embd.img_break" in names,
         window_every=_int(meta, "clip.vision.n_wa_pattern"), fused_qkv="v.blk.0.attn_qkv.weight" in names,
+        minicpmv_version=_int(meta, "clip.minicpmv_version"), query_num=_int(meta, "clip.minicpmv_query_num"),
         positions=pos.shape[1] if pos is not None and len(pos.shape) > 1 else 0,
         position_type=pos.ggml_type if pos is not None else F32,
         deepstack=tuple(sorted((int(m[1]), t.shape[1]) for t in header.tensors
@@ -120,7 +124,8 @@ def projector_info(header: GgufHeader) -> ProjectorInfo:
         feature_layers=_ints(meta.get("clip.vision.feature_layer")),
         class_embd="v.class_embd" in names, pre_ln="v.pre_ln.weight" in names, post_ln="v.post_ln.weight" in names,
         gated_ffn="v.blk.0.ffn_gate.weight" in names, patch_type=patch.ggml_type if patch is not None else F16,
-        tensors=tuple((t.name, t.shape, t.ggml_type) for t in header.tensors if t.name.startswith("mm.")),
+        tensors=tuple((t.name, t.shape, t.ggml_type) for t in header.tensors
+                      if t.name.startswith(("mm.", "resampler."))),
     )
 
 
@@ -130,7 +135,7 @@ def projector_compute(info: ProjectorInfo, flash_attention: bool) -> ProjectorCo
     if isinstance(shape, str):
         return ProjectorCompute(0, note=f"projector compute not estimated: {shape}")
     builder = {"gemma3": siglip_gemma3, "idefics3": siglip_idefics3, "mlp": llava_mlp, "pixtral": pixtral,
-               "llama4": llama4, "qwen2vl_merger": qwen2vl, "qwen2.5vl_merger": qwen2vl,
+               "llama4": llama4, "resampler": minicpmv, "qwen2vl_merger": qwen2vl, "qwen2.5vl_merger": qwen2vl,
                "qwen3vl_merger": qwen3vl}[info.projector_type]
     return ProjectorCompute(compute_bytes(builder(shape)), shape.image)
 
@@ -163,6 +168,8 @@ def vit_shape(info: ProjectorInfo, flash_attention: bool) -> VitShape | str:
             return _qwen(info, common)
         case "llama4":
             return _llama4(info, common)
+        case "resampler":
+            return _minicpmv(info, common)
         case _:
             return _llava(info, common)
 
@@ -193,6 +200,15 @@ def _qwen(info: ProjectorInfo, common: VitShape) -> VitShape | str:
     return replace(shape, fused_qkv=info.fused_qkv, pos_side=side, pos_dtype="f32" if info.position_type == F32
                    else "f16", deepstack=tuple(layer for layer, _ in info.deepstack),
                    deepstack_hidden=info.deepstack[0][1] if info.deepstack else 0)
+
+
+def _minicpmv(info: ProjectorInfo, common: VitShape) -> VitShape | str:
+    """minicpm-v: the fixed image size; the resampler's queries (64 for versions 3–6 and 100045, else 96)."""
+    proj = info.mm("resampler.proj.weight")
+    if proj is None or proj[0][0] % 128:
+        return "projector type resampler without resampler.proj.weight in 128-wide heads"
+    queries = info.query_num or (64 if info.minicpmv_version in (3, 4, 5, 6, 100045) else 96)
+    return replace(common, queries=queries, out=proj[0][0], hidden=proj[0][1])
 
 
 def _llama4(info: ProjectorInfo, common: VitShape) -> VitShape | str:
