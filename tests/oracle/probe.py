@@ -18,25 +18,15 @@ from typing import Any, Final
 
 import llama_cpp
 
+from tests.oracle.log_capture import lines as _lines
+from tests.oracle.log_capture import on_log as _log
+
 GGML_TYPES: Final = {"f32": 0, "f16": 1, "q4_0": 2, "q4_1": 3, "q5_0": 6, "q5_1": 7, "q8_0": 8, "bf16": 30}
 _KV_SIZE: Final = re.compile(r"llama_kv_cache: size = +([\d.]+) MiB \( *(\d+) cells, +(\d+) layers, +(\d+)/(\d+) "
                              r"seqs\), K \((\w+)\): +([\d.]+) MiB, V \((\w+)\): +([\d.]+) MiB")
-_BUFFER: Final = re.compile(r"(\S+) +(KV|RS|output|compute|model) buffer size = +([\d.]+) MiB")
+BUFFER: Final = re.compile(r"(\S+) +(KV|RS|output|compute|model) buffer size = +([\d.]+) MiB")
 _RS_SIZE: Final = re.compile(r"llama_memory_recurrent: size = +([\d.]+) MiB \( *(\d+) cells, +(\d+) layers.*"
                              r"R \((\w+)\): +([\d.]+) MiB, S \((\w+)\): +([\d.]+) MiB")
-
-_lines: list[str] = []
-_partial: list[str] = []
-
-
-@llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]  # ctypes CFUNCTYPE
-def _log(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
-    _partial.append(text.decode(errors="replace"))
-    joined = "".join(_partial)
-    if "\n" in joined:
-        *done, rest = joined.split("\n")
-        _lines.extend(done)
-        _partial[:] = [rest]
 
 
 def parse(lines: list[str]) -> dict[str, Any]:
@@ -50,7 +40,7 @@ def parse(lines: list[str]) -> dict[str, Any]:
         elif (m := _RS_SIZE.search(line)) is not None:
             out["recurrent"].append({"mib": m[1], "cells": int(m[2]), "layers": int(m[3]), "r_mib": m[5],
                                      "s_mib": m[7]})
-        elif (m := _BUFFER.search(line)) is not None:
+        elif (m := BUFFER.search(line)) is not None:
             out["buffers"].append({"backend": m[1], "kind": m[2], "mib": m[3]})
     return out
 

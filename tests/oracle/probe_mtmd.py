@@ -19,22 +19,12 @@ from typing import Any, Final
 import llama_cpp
 from llama_cpp import mtmd_cpp
 
+from tests.oracle.log_capture import lines as _lines
+from tests.oracle.log_capture import on_log as _log
+
 _COMPUTE: Final = re.compile(r"(\S+) compute buffer size = +([\d.]+) MiB")
 _WARMUP: Final = re.compile(r"warmup with image size = (\d+) x (\d+)")
 _FLASH: Final = re.compile(r"flash attention is (enabled|disabled)")
-
-_lines: list[str] = []
-_partial: list[str] = []
-
-
-@llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]  # ctypes CFUNCTYPE
-def _log(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
-    _partial.append(text.decode(errors="replace"))
-    joined = "".join(_partial)
-    if "\n" in joined:
-        *done, rest = joined.split("\n")
-        _lines.extend(done)
-        _partial[:] = [rest]
 
 
 def parse(lines: list[str]) -> dict[str, Any]:

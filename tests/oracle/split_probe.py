@@ -20,24 +20,12 @@ from typing import Any, Final
 
 import llama_cpp
 
+from tests.oracle.log_capture import lines as _lines
+from tests.oracle.log_capture import on_log as _log
+from tests.oracle.probe import BUFFER, GGML_TYPES  # the same log lines and cache types
 from tests.oracle.rpc_server import load_ggml, rpc_function
 
-GGML_TYPES: Final = {"f32": 0, "f16": 1, "q4_0": 2, "q8_0": 8}
-_BUFFER: Final = re.compile(r"(\S+) +(KV|RS|output|compute|model) buffer size = +([\d.]+) MiB")
 _LAYER: Final = re.compile(r"layer +(\d+) assigned to device (\S+),")
-
-_lines: list[str] = []
-_partial: list[str] = []
-
-
-@llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]  # ctypes CFUNCTYPE
-def _log(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
-    _partial.append(text.decode(errors="replace"))
-    joined = "".join(_partial)
-    if "\n" in joined:
-        *done, rest = joined.split("\n")
-        _lines.extend(done)
-        _partial[:] = [rest]
 
 
 def parse(lines: list[str]) -> dict[str, Any]:
@@ -48,7 +36,7 @@ def parse(lines: list[str]) -> dict[str, Any]:
     for line in lines:
         if (m := _LAYER.search(line)) is not None:
             assigned[int(m[1])] = m[2]
-        elif (m := _BUFFER.search(line)) is not None:
+        elif (m := BUFFER.search(line)) is not None:
             buffers.append({"backend": m[1], "kind": m[2], "mib": m[3]})
     return {"assigned": [assigned[i] for i in sorted(assigned)], "buffers": buffers,
             "pipeline_parallel": any("pipeline parallelism enabled" in line for line in lines)}
