@@ -35,7 +35,8 @@ from ollama_sync.core.memory.compute_split import LayerSplit, compute_parts, com
 from ollama_sync.core.memory.llama_cpp import ServerParams
 from ollama_sync.core.memory.model_info import ModelInfo, model_info
 from ollama_sync.system.gguf_header import read_header
-from tests.conftest import IN_CI, REPO
+from tests.conftest import REPO
+from tests.oracle.requires import require_llama_cpp
 from tests.oracle.tiny_gguf import Tiny, write_tiny
 
 pytestmark = pytest.mark.oracle
@@ -45,19 +46,6 @@ DEVICE_TOLERANCE: Final = 0.15  # measured 14.4 %
 HOST_TOLERANCE: Final = 0.10  # measured 9.6 % (all layers on the CPU), 0.5 % otherwise
 MODELS: Final = (Tiny("llama"), Tiny("llama", blocks=6, emb=512, heads=8, heads_kv=4, ff=1024),
                  Tiny("gemma3", blocks=8, sliding_window=512, qk_norm=True, post_norms=True, tied_output=True))
-
-
-def _require_rpc() -> None:
-    try:
-        import llama_cpp  # noqa: PLC0415
-    except ImportError:
-        if IN_CI:
-            pytest.fail("llama-cpp-python is required in CI; .ci/run runs `make oracle`")
-        pytest.skip("llama-cpp-python is not installed (run `make oracle`)")
-    if not (Path(llama_cpp.__file__).parent / "lib" / "libggml-rpc.so.0").exists():
-        if IN_CI:
-            pytest.fail("llama-cpp-python lacks the RPC backend; .ci/run runs `make oracle`, which builds it")
-        pytest.skip("llama-cpp-python was built without the RPC backend (run `make oracle`)")
 
 
 def _free_port() -> int:
@@ -80,7 +68,7 @@ def _wait_listening(port: int, server: subprocess.Popen[bytes], deadline: float)
 @pytest.fixture(scope="module")
 def endpoints() -> Iterator[list[str]]:
     """Two RPC servers on loopback, each serving the CPU as one device."""
-    _require_rpc()
+    require_llama_cpp("libggml-rpc", "the RPC backend")
     servers: list[subprocess.Popen[bytes]] = []
     try:
         found = []

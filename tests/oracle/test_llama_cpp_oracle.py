@@ -18,7 +18,8 @@ import pytest
 from ollama_sync.core.memory.llama_cpp import LLAMA_CPP_REVISION, ServerParams, allocation
 from ollama_sync.core.memory.model_info import ModelInfo, model_info
 from ollama_sync.system.gguf_header import read_header
-from tests.conftest import IN_CI, REPO
+from tests.conftest import REPO
+from tests.oracle.requires import require_llama_cpp
 from tests.oracle.tiny_gguf import MODELS, Tiny, write_tiny
 
 pytestmark = pytest.mark.oracle
@@ -38,12 +39,9 @@ GRID: Final = tuple({"n_ctx": ctx, "n_seq": seq, "type": kv, "flash": fa}
 
 
 def _require_llama_cpp() -> None:
-    try:
-        import llama_cpp  # noqa: PLC0415
-    except ImportError:
-        if IN_CI:
-            pytest.fail("llama-cpp-python is required in CI; .ci/run runs `make oracle`")
-        pytest.skip("llama-cpp-python is not installed (run `make oracle`)")
+    require_llama_cpp()
+    import llama_cpp  # noqa: PLC0415  # present: require_llama_cpp skipped or failed otherwise
+
     assert llama_cpp.__version__ == PINNED
 
 

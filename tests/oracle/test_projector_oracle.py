@@ -20,7 +20,8 @@ import pytest
 
 from ollama_sync.core.memory.projector import ProjectorInfo, projector_compute, projector_info
 from ollama_sync.system.gguf_header import read_header
-from tests.conftest import IN_CI, REPO
+from tests.conftest import REPO
+from tests.oracle.requires import require_llama_cpp
 from tests.oracle.tiny_mmproj import TinyProjector, write_projector, write_text_model
 
 pytestmark = pytest.mark.oracle
@@ -55,16 +56,6 @@ PROJECTORS: Final = (
 )
 
 
-def require_mtmd() -> None:
-    """llama-cpp-python with libmtmd (LLAVA_BUILD=ON); in CI its absence fails the test."""
-    try:
-        from llama_cpp import mtmd_cpp  # noqa: PLC0415, F401  # the oracle's optional dependency
-    except (ImportError, OSError, FileNotFoundError) as exc:
-        if IN_CI:
-            pytest.fail(f"llama-cpp-python with libmtmd is required in CI (.ci/run runs `make oracle`): {exc}")
-        pytest.skip(f"llama-cpp-python with libmtmd is not installed (run `make oracle`): {exc}")
-
-
 def measure(text_model: Path, grid: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Run the mtmd probe in a subprocess (a clip.cpp abort must not end the test run) and parse its JSON lines."""
     done = subprocess.run([sys.executable, "-m", "tests.oracle.probe_mtmd", str(text_model)],
@@ -88,7 +79,7 @@ def measure_all(folder: Path) -> dict[str, tuple[ProjectorInfo, list[dict[str, A
 @pytest.fixture(scope="module")
 def measured(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[ProjectorInfo, list[dict[str, Any]]]]:
     """The grid, measured once for the module."""
-    require_mtmd()
+    require_llama_cpp("libmtmd", "libmtmd (LLAVA_BUILD=ON)")
     return measure_all(tmp_path_factory.mktemp("projector-oracle"))
 
 
